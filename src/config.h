@@ -1,0 +1,24 @@
+/*
+ * config: what every worker reads and nobody changes once serving starts:
+ * the limits from the command line and the descriptors gathered before
+ * confinement. Built by main, shared read-only.
+ */
+#ifndef HERMIT_CONFIG_H
+#define HERMIT_CONFIG_H
+
+struct config {
+	int rootfd;		/* the content root, opened before confinement */
+	int vhosts;
+	int access_log;
+	int hide_version;
+	unsigned max_connections;
+	unsigned max_header_bytes;
+	unsigned max_header_fields;
+	unsigned max_requests;
+	unsigned header_timeout;	/* seconds */
+	unsigned idle_timeout;
+	unsigned send_timeout;
+	unsigned grace;
+};
+
+#endif

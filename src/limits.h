@@ -1,0 +1,54 @@
+/*
+ * limits: every default limit and timeout in one place, each with its reason.
+ * The defaults are those of a hardened server; each has a command-line flag
+ * (see options.c) and is documented in hermit(8) and the README.
+ */
+#ifndef HERMIT_LIMITS_H
+#define HERMIT_LIMITS_H
+
+/* A request head larger than this gets 414/431: 8 KiB, as OpenBSD httpd and nginx. */
+#define DEFAULT_MAX_HEADER_BYTES 8192
+#define MIN_MAX_HEADER_BYTES 1024
+#define MAX_MAX_HEADER_BYTES 65536
+
+/* More header fields than this gets 431: real browsers send fewer than 30. */
+#define DEFAULT_MAX_HEADER_FIELDS 100
+#define MAX_MAX_HEADER_FIELDS 1000
+
+/* Requests per connection before hermit closes it, so no client holds a slot forever. */
+#define DEFAULT_MAX_REQUESTS 1000
+
+/* Seconds to receive a complete request head once its first byte (or the
+ * connection) arrived: a client trickling bytes is closed at this deadline. */
+#define DEFAULT_HEADER_TIMEOUT 20
+
+/* Seconds an idle keep-alive connection is kept. */
+#define DEFAULT_IDLE_TIMEOUT 30
+
+/* Seconds a response may make no progress (client not reading) before closing. */
+#define DEFAULT_SEND_TIMEOUT 30
+
+/* Open connections (all workers together); beyond it new ones get a 503 and are closed. */
+#define DEFAULT_MAX_CONNECTIONS 16384
+
+/* Seconds in-flight responses get to finish after SIGTERM/SIGINT. */
+#define DEFAULT_GRACE_PERIOD 10
+
+/* Upper bound on --workers: more threads than this only cost memory. */
+#define MAX_WORKERS 256
+
+/* Listening sockets hermit accepts (own + inherited). */
+#define MAX_LISTENERS 16
+
+/* Responses whose body is at most this size are copied into the output
+ * buffer with pread, so header and body leave in one write (and pipelined
+ * responses share writes); larger bodies go out with sendfile. */
+#define SMALL_BODY_BYTES 16384
+
+/* The per-connection output buffer: headers plus small bodies. */
+#define OUT_BUFFER_BYTES (SMALL_BODY_BYTES + 4096)
+
+/* Spare buffers a worker keeps for reuse instead of returning them to malloc. */
+#define BUFFER_POOL_KEEP 64
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * listen: where connections come from, decided once at startup.
+ *   1. sockets passed by systemd (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES);
+ *      the variables are unset after use, and hermit then never binds;
+ *   2. otherwise the --listen addresses, bound here;
+ *   3. otherwise a listening socket on fd 0 (s6-tcpserverd style,
+ *      systemd StandardInput=socket without Accept);
+ *   4. otherwise the default address.
+ * (One connection on stdin/stdout, --stdio, needs no listener; see main.)
+ * Every listener returned is non-blocking and close-on-exec.
+ */
+#ifndef HERMIT_LISTEN_H
+#define HERMIT_LISTEN_H
+
+#include <stddef.h>
+#include "limits.h"
+
+struct listener {
+	int fd;
+	char name[80];		/* "127.0.0.1:8080", "[::]:80", or the systemd name */
+};
+
+/* Fills ls[0..*n). Returns 0, or -1 with a message in why. */
+int listen_gather(const char *const *addrs, unsigned naddrs,
+    struct listener *ls, unsigned *n, char *why, size_t whysize);
+
+/* Parses "HOST:PORT", "[V6]:PORT" or ":PORT" into a socket address (no
+ * name lookup: hermit binds numeric addresses only). Returns 0 or -1. */
+struct sockaddr_storage;
+int listen_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned *len);
+
+/* Writes the printable form of a peer or local address ("192.0.2.1",
+ * "2001:db8::1"; IPv4-mapped IPv6 shown as IPv4) without the port. */
+void listen_format_ip(const struct sockaddr_storage *ss, char *out, size_t size);
+
+#endif

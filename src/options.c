@@ -1,0 +1,234 @@
+/*
+ * options: the command line, with getopt_long. Every limit takes a whole
+ * number within a stated range, so a typo cannot silently become 0 or
+ * "unlimited".
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "confine.h"
+#include "options.h"
+
+enum {
+	OPT_STDIO = 256, OPT_VHOSTS, OPT_USER, OPT_WORKERS, OPT_MAX_CONNECTIONS,
+	OPT_MAX_HEADER_BYTES, OPT_MAX_HEADER_FIELDS, OPT_MAX_REQUESTS,
+	OPT_HEADER_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_SEND_TIMEOUT, OPT_GRACE,
+	OPT_MIME_TYPES, OPT_ACCESS_LOG, OPT_HIDE_VERSION, OPT_NO_CHROOT,
+	OPT_REQUIRE, OPT_SECCOMP_DEBUG, OPT_AUDIT
+};
+
+static const struct option longopts[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "stdio", no_argument, NULL, OPT_STDIO },
+	{ "vhosts", no_argument, NULL, OPT_VHOSTS },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "max-header-bytes", required_argument, NULL, OPT_MAX_HEADER_BYTES },
+	{ "max-header-fields", required_argument, NULL, OPT_MAX_HEADER_FIELDS },
+	{ "max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
+	{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "mime-types", required_argument, NULL, OPT_MIME_TYPES },
+	{ "access-log", required_argument, NULL, OPT_ACCESS_LOG },
+	{ "hide-version", no_argument, NULL, OPT_HIDE_VERSION },
+	{ "no-chroot", no_argument, NULL, OPT_NO_CHROOT },
+	{ "require", required_argument, NULL, OPT_REQUIRE },
+	{ "seccomp-debug", no_argument, NULL, OPT_SECCOMP_DEBUG },
+	{ "audit", no_argument, NULL, OPT_AUDIT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+void
+options_usage(void)
+{
+	printf(
+"usage: hermit [options] ROOT\n"
+"Serve the files under ROOT over HTTP/1.1, confined to ROOT.\n"
+"\n"
+"Connections (default: listen on [::]:80 as root, [::]:8080 otherwise):\n"
+"  -l, --listen ADDR        listen on ADDR: 127.0.0.1:8080, [::1]:8080, :8080\n"
+"                           (repeatable). Sockets passed by systemd (LISTEN_FDS)\n"
+"                           or a listening socket on stdin are used instead.\n"
+"      --stdio              serve one connection on stdin/stdout, then exit\n"
+"                           (inetd, tcpserver, systemd Accept=yes)\n"
+"\n"
+"Content:\n"
+"      --vhosts             serve ROOT/HOST/... by the Host header;\n"
+"                           requests without a Host use ROOT/_default/\n"
+"      --mime-types FILE    extra content types, mime.types format\n"
+"      --access-log on|off  Combined Log Format lines on stderr (default on)\n"
+"      --hide-version       send \"Server: hermit\" without the version\n"
+"\n"
+"Limits (defaults in brackets):\n"
+"      --workers N          worker threads [number of CPUs]\n"
+"      --max-connections N  open connections; more get 503 [%d]\n"
+"      --max-header-bytes N request head size [%d]\n"
+"      --max-header-fields N header fields per request [%d]\n"
+"      --max-requests N     requests per connection [%d]\n"
+"      --header-timeout S   seconds to receive a request head [%d]\n"
+"      --idle-timeout S     seconds an idle keep-alive connection stays [%d]\n"
+"      --send-timeout S     seconds a response may make no progress [%d]\n"
+"      --grace S            seconds to finish responses after SIGTERM [%d]\n"
+"\n"
+"Confinement (see hermit(8)):\n"
+"      --user NAME[:GROUP]  identity to drop to when started as root\n"
+"                           (or the UID and GID environment variables)\n"
+"      --no-chroot          do not chroot even when able to\n"
+"      --require LAYER,...  fail unless these layers apply: chroot, identity,\n"
+"                           caps, nnp, landlock, seccomp, rlimits\n"
+"      --seccomp-debug      seccomp violations fail with EPERM instead of\n"
+"                           killing the process (development only)\n"
+"      --audit              confine as for serving, then print what a\n"
+"                           compromised request handler could do, and exit\n"
+"\n"
+"  -h, --help               this text\n"
+"  -V, --version            the version\n",
+	    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEADER_BYTES,
+	    DEFAULT_MAX_HEADER_FIELDS, DEFAULT_MAX_REQUESTS,
+	    DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_SEND_TIMEOUT,
+	    DEFAULT_GRACE_PERIOD);
+}
+
+static void
+bad(const char *opt, const char *why)
+{
+	fprintf(stderr, "hermit: --%s: %s (see hermit --help)\n", opt, why);
+	exit(2);
+}
+
+static unsigned
+number(const char *opt, const char *arg, unsigned min, unsigned max)
+{
+	char *end;
+	unsigned long v;
+
+	if (arg[0] < '0' || arg[0] > '9')
+		bad(opt, "expects a whole number");
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (*end != '\0')
+		bad(opt, "expects a whole number");
+	if (errno == ERANGE || v < min || v > max) {
+		char why[96];
+		snprintf(why, sizeof(why), "must be between %u and %u", min, max);
+		bad(opt, why);
+	}
+	return (unsigned)v;
+}
+
+static int
+on_off(const char *opt, const char *arg)
+{
+	if (strcmp(arg, "on") == 0)
+		return 1;
+	if (strcmp(arg, "off") == 0)
+		return 0;
+	bad(opt, "expects on or off");
+	return 0;
+}
+
+void
+options_parse(int argc, char **argv, struct options *o)
+{
+	int c, idx;
+
+	memset(o, 0, sizeof(*o));
+	o->access_log = 1;
+	o->max_connections = DEFAULT_MAX_CONNECTIONS;
+	o->max_header_bytes = DEFAULT_MAX_HEADER_BYTES;
+	o->max_header_fields = DEFAULT_MAX_HEADER_FIELDS;
+	o->max_requests = DEFAULT_MAX_REQUESTS;
+	o->header_timeout = DEFAULT_HEADER_TIMEOUT;
+	o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+	o->send_timeout = DEFAULT_SEND_TIMEOUT;
+	o->grace = DEFAULT_GRACE_PERIOD;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":l:hV", longopts, &idx)) != -1) {
+		switch (c) {
+		case 'l':
+			if (o->nlisten == MAX_LISTENERS)
+				bad("listen", "too many addresses");
+			o->listen[o->nlisten++] = optarg;
+			break;
+		case OPT_STDIO: o->stdio = 1; break;
+		case OPT_VHOSTS: o->vhosts = 1; break;
+		case OPT_USER:
+			if (optarg[0] == '\0')
+				bad("user", "expects NAME[:GROUP]");
+			o->user = optarg;
+			break;
+		case OPT_WORKERS:
+			o->workers = number("workers", optarg, 1, MAX_WORKERS);
+			break;
+		case OPT_MAX_CONNECTIONS:
+			o->max_connections = number("max-connections", optarg, 1, 1000000);
+			break;
+		case OPT_MAX_HEADER_BYTES:
+			o->max_header_bytes = number("max-header-bytes", optarg,
+			    MIN_MAX_HEADER_BYTES, MAX_MAX_HEADER_BYTES);
+			break;
+		case OPT_MAX_HEADER_FIELDS:
+			o->max_header_fields = number("max-header-fields", optarg,
+			    1, MAX_MAX_HEADER_FIELDS);
+			break;
+		case OPT_MAX_REQUESTS:
+			o->max_requests = number("max-requests", optarg, 1, 100000000);
+			break;
+		case OPT_HEADER_TIMEOUT:
+			o->header_timeout = number("header-timeout", optarg, 1, 3600);
+			break;
+		case OPT_IDLE_TIMEOUT:
+			o->idle_timeout = number("idle-timeout", optarg, 1, 3600);
+			break;
+		case OPT_SEND_TIMEOUT:
+			o->send_timeout = number("send-timeout", optarg, 1, 3600);
+			break;
+		case OPT_GRACE:
+			o->grace = number("grace", optarg, 0, 3600);
+			break;
+		case OPT_MIME_TYPES: o->mime_types = optarg; break;
+		case OPT_ACCESS_LOG: o->access_log = on_off("access-log", optarg); break;
+		case OPT_HIDE_VERSION: o->hide_version = 1; break;
+		case OPT_NO_CHROOT: o->no_chroot = 1; break;
+		case OPT_REQUIRE:
+			if (confine_parse_layers(optarg, &o->require) == -1)
+				bad("require", "expects a list of chroot, identity, caps, "
+				    "nnp, landlock, seccomp, rlimits");
+			break;
+		case OPT_SECCOMP_DEBUG: o->seccomp_debug = 1; break;
+		case OPT_AUDIT: o->audit = 1; break;
+		case 'h':
+			options_usage();
+			exit(0);
+		case 'V':
+			printf("hermit %s\n", HERMIT_VERSION);
+			exit(0);
+		case ':':
+			fprintf(stderr, "hermit: %s: needs a value (see hermit --help)\n",
+			    argv[optind - 1]);
+			exit(2);
+		default:
+			fprintf(stderr, "hermit: %s: unknown option (see hermit --help)\n",
+			    argv[optind - 1]);
+			exit(2);
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "hermit: %s (see hermit --help)\n", optind >= argc ?
+		    "no ROOT directory given" : "more than one ROOT given");
+		exit(2);
+	}
+	o->root = argv[optind];
+	if (o->stdio && o->nlisten > 0)
+		bad("stdio", "cannot be combined with --listen");
+}

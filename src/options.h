@@ -1,0 +1,40 @@
+/*
+ * options: the command line. options_parse() fills struct options from argv
+ * and the defaults in limits.h; on a bad option or value it prints
+ * "hermit: --option: reason" and exits 2. It opens no file and touches no
+ * socket: main decides when things are gathered.
+ */
+#ifndef HERMIT_OPTIONS_H
+#define HERMIT_OPTIONS_H
+
+#include "limits.h"
+
+struct options {
+	const char *root;
+	const char *listen[MAX_LISTENERS];
+	unsigned nlisten;
+	int stdio;		/* --stdio: one connection on fd 0/1 */
+	int vhosts;
+	int access_log;
+	int hide_version;
+	const char *mime_types;
+	const char *user;
+	unsigned workers;	/* 0: one per CPU */
+	unsigned max_connections;
+	unsigned max_header_bytes;
+	unsigned max_header_fields;
+	unsigned max_requests;
+	unsigned header_timeout;
+	unsigned idle_timeout;
+	unsigned send_timeout;
+	unsigned grace;
+	int no_chroot;
+	unsigned require;	/* LAYER_* bits */
+	int seccomp_debug;
+	int audit;
+};
+
+void options_parse(int argc, char **argv, struct options *o);
+void options_usage(void);
+
+#endif

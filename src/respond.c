@@ -1,0 +1,433 @@
+/*
+ * respond: one request → status line, headers and (small) body in a buffer
+ * (see respond.h). The order of decisions follows RFC 9110: choose the
+ * representation, then the preconditions, then Range.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "encoding.h"
+#include "etag.h"
+#include "httpdate.h"
+#include "limits.h"
+#include "mime.h"
+#include "range.h"
+#include "respond.h"
+
+static const char *const reason[600] = {
+	[200] = "OK",
+	[206] = "Partial Content",
+	[301] = "Moved Permanently",
+	[304] = "Not Modified",
+	[400] = "Bad Request",
+	[404] = "Not Found",
+	[405] = "Method Not Allowed",
+	[414] = "URI Too Long",
+	[416] = "Range Not Satisfiable",
+	[431] = "Request Header Fields Too Large",
+	[500] = "Internal Server Error",
+	[501] = "Not Implemented",
+	[503] = "Service Unavailable",
+	[505] = "HTTP Version Not Supported",
+};
+
+/* A bounded appender: writes past the end are dropped and remembered, so a
+ * head that does not fit is detected once, at the end. */
+struct head {
+	char *p;
+	size_t len;
+	size_t size;
+	int overflow;
+};
+
+static void
+put(struct head *h, const char *s, size_t len)
+{
+	if (len > h->size - h->len) {
+		h->overflow = 1;
+		return;
+	}
+	memcpy(h->p + h->len, s, len);
+	h->len += len;
+}
+
+#define PUTS(h, lit) put((h), (lit), sizeof(lit) - 1)
+
+static void
+put_str(struct head *h, const char *s)
+{
+	put(h, s, strlen(s));
+}
+
+static void
+put_u64(struct head *h, uint64_t v)
+{
+	char digits[20];
+	size_t n = 0;
+
+	do {
+		digits[sizeof(digits) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	put(h, digits + sizeof(digits) - n, n);
+}
+
+static void
+status_line(struct head *h, const struct config *cfg, int status, const char *date)
+{
+	PUTS(h, "HTTP/1.1 ");
+	put_u64(h, (uint64_t)status);
+	PUTS(h, " ");
+	put_str(h, reason[status] ? reason[status] : "Unknown");
+	if (cfg->hide_version)
+		PUTS(h, "\r\nServer: hermit\r\nDate: ");
+	else
+		PUTS(h, "\r\nServer: hermit/" HERMIT_VERSION "\r\nDate: ");
+	put(h, date, HTTPDATE_LEN);
+	PUTS(h, "\r\nX-Content-Type-Options: nosniff\r\n");
+}
+
+static void
+connection_header(struct head *h, int close, int minor_version)
+{
+	if (close)
+		PUTS(h, "Connection: close\r\n");
+	else if (minor_version == 0)
+		PUTS(h, "Connection: keep-alive\r\n");
+}
+
+static void
+response_init(struct response *res, int status, int close)
+{
+	res->status = status;
+	res->close = close;
+	res->body_fd = -1;
+	res->body_off = 0;
+	res->body_len = 0;
+	res->log_bytes = 0;
+}
+
+/* The error page; extra is an additional header line (with CRLF) or NULL. */
+static size_t
+error_page(const struct config *cfg, int status, int close, int minor, int head_only,
+    const char *extra, const char *date, char *out, size_t size, struct response *res)
+{
+	struct head h = { out, 0, size, 0 };
+	const char *why = reason[status] ? reason[status] : "Error";
+	size_t whylen = strlen(why);
+	/* "<!DOCTYPE html>\n<title>NNN " why "</title>\n<h1>NNN " why "</h1>\n" */
+	uint64_t body = 16 + 11 + whylen + 9 + 8 + whylen + 6;
+
+	response_init(res, status, close);
+	status_line(&h, cfg, status, date);
+	PUTS(&h, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
+	put_u64(&h, body);
+	PUTS(&h, "\r\n");
+	if (extra != NULL)
+		put_str(&h, extra);
+	connection_header(&h, close, minor);
+	PUTS(&h, "\r\n");
+	if (!head_only) {
+		char code[4] = { (char)('0' + status / 100), (char)('0' + status / 10 % 10),
+		    (char)('0' + status % 10), ' ' };
+		PUTS(&h, "<!DOCTYPE html>\n<title>");
+		put(&h, code, 4);
+		put(&h, why, whylen);
+		PUTS(&h, "</title>\n<h1>");
+		put(&h, code, 4);
+		put(&h, why, whylen);
+		PUTS(&h, "</h1>\n");
+		res->log_bytes = body;
+	}
+	return h.overflow ? 0 : h.len;
+}
+
+size_t
+respond_error(const struct config *cfg, int status, int close, const char *date,
+    char *out, size_t size, struct response *res)
+{
+	res->vhost[0] = '\0';
+	return error_page(cfg, status, close, 1, 0, NULL, date, out, size, res);
+}
+
+/* The representation chosen for a request: the file, or a precompressed variant. */
+struct chosen {
+	int fd;
+	struct stat st;
+	const char *encoding;	/* NULL for the file itself */
+};
+
+static int
+newer_or_same(const struct stat *variant, const struct stat *file)
+{
+	if (variant->st_mtim.tv_sec != file->st_mtim.tv_sec)
+		return variant->st_mtim.tv_sec > file->st_mtim.tv_sec;
+	return variant->st_mtim.tv_nsec >= file->st_mtim.tv_nsec;
+}
+
+/* Looks for FILE.br, FILE.zst, FILE.gz (in that order of preference) among
+ * the codings the client accepts; rel has room for the suffix. */
+static void
+choose_variant(int rootfd, char *rel, size_t rellen, unsigned accepted, struct chosen *c)
+{
+	static const struct { unsigned bit; const char *suffix; const char *coding; } v[] = {
+		{ ENCODING_BR, ".br", "br" },
+		{ ENCODING_ZSTD, ".zst", "zstd" },
+		{ ENCODING_GZIP, ".gz", "gzip" },
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct stat st;
+		int fd;
+		if (!(accepted & v[i].bit))
+			continue;
+		strcpy(rel + rellen, v[i].suffix);
+		fd = resolve_open(rootfd, rel, &st);
+		rel[rellen] = '\0';
+		if (fd < 0)
+			continue;
+		if (!S_ISREG(st.st_mode) || !newer_or_same(&st, &c->st)) {
+			close(fd);
+			continue;
+		}
+		close(c->fd);
+		c->fd = fd;
+		c->st = st;
+		c->encoding = v[i].coding;
+		return;
+	}
+}
+
+/* If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2). */
+static int
+not_modified(const struct request *req, const char *tag, size_t taglen, const struct stat *st)
+{
+	time_t since;
+
+	if (req->if_none_match.p != NULL)
+		return etag_list_match_weak(req->if_none_match.p, req->if_none_match.len,
+		    tag, taglen);
+	if (req->if_modified_since.p != NULL &&
+	    httpdate_parse(req->if_modified_since.p, req->if_modified_since.len, &since) == 0)
+		return st->st_mtim.tv_sec <= since;
+	return 0;
+}
+
+/* If-Range: an entity tag compares strongly; a date must equal Last-Modified. */
+static int
+if_range_holds(const struct request *req, const char *tag, size_t taglen, const struct stat *st)
+{
+	const struct slice v = req->if_range;
+	time_t t;
+
+	if (v.p == NULL)
+		return 1;
+	if (v.len > 0 && (v.p[0] == '"' || (v.len > 1 && v.p[0] == 'W' && v.p[1] == '/')))
+		return etag_match_strong(v.p, v.len, tag, taglen);
+	return httpdate_parse(v.p, v.len, &t) == 0 && t == st->st_mtim.tv_sec;
+}
+
+/* Reads the whole small body after the head; -1 if the file changed under us. */
+static int
+copy_body(int fd, char *dst, uint64_t off, uint64_t len)
+{
+	uint64_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, dst + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+static size_t
+redirect_to_dir(const struct config *cfg, const struct request *req, int close,
+    const char *date, char *out, size_t size, struct response *res)
+{
+	char location[RESPONSE_HEAD_MAX / 2];
+	struct head l = { location, 0, sizeof(location) - 1, 0 };
+	const char *p = req->path.p;
+	size_t len = req->path.len;
+
+	/* "//host/dir" must not become a protocol-relative redirect. */
+	while (len > 1 && p[0] == '/' && p[1] == '/') {
+		p++;
+		len--;
+	}
+	PUTS(&l, "Location: ");
+	put(&l, p, len);
+	PUTS(&l, "/");
+	if (req->query.p != NULL) {
+		PUTS(&l, "?");
+		put(&l, req->query.p, req->query.len);
+	}
+	PUTS(&l, "\r\n");
+	if (l.overflow)
+		return error_page(cfg, 414, close, req->minor_version,
+		    req->method == METHOD_HEAD, NULL, date, out, size, res);
+	location[l.len] = '\0';
+	return error_page(cfg, 301, close, req->minor_version, req->method == METHOD_HEAD,
+	    location, date, out, size, res);
+}
+
+size_t
+respond_request(const struct config *cfg, const struct request *req, int keep_alive_ok,
+    const char *date, char *out, size_t size, struct response *res)
+{
+	char rel[VHOST_MAX + 2 + RESOLVE_PATH_MAX + sizeof("/index.html.zst")];
+	char tag[ETAG_MAX], lastmod[HTTPDATE_LEN + 1];
+	struct head h = { out, 0, size, 0 };
+	struct chosen c;
+	const char *type;
+	size_t prefix = 0, taglen;
+	unsigned accepted = 0;
+	uint64_t first = 0, last = 0;
+	enum range_result rr = RANGE_IGNORE;
+	int closing = !keep_alive_ok || !req->keep_alive;
+	int head_only = req->method == METHOD_HEAD;
+	int dir_slash, r, status;
+
+	res->vhost[0] = '\0';
+	if (req->method == METHOD_KNOWN_OTHER)	/* it may carry a body we will not read */
+		return error_page(cfg, 405, 1, req->minor_version, 0,
+		    "Allow: GET, HEAD\r\n", date, out, size, res);
+	if (req->method == METHOD_UNKNOWN)
+		return error_page(cfg, 501, 1, req->minor_version, 0, NULL, date, out, size, res);
+
+	if (cfg->vhosts) {
+		if ((r = resolve_host(req->host, res->vhost, sizeof(res->vhost))) < 0)
+			return error_page(cfg, -r, closing, req->minor_version, head_only,
+			    NULL, date, out, size, res);
+		memcpy(rel, res->vhost, (size_t)r);
+		rel[r] = '/';
+		prefix = (size_t)r + 1;
+	}
+	r = resolve_path(req->path.p, req->path.len, rel + prefix, RESOLVE_PATH_MAX, &dir_slash);
+	if (r < 0)
+		return error_page(cfg, -r, closing, req->minor_version, head_only,
+		    NULL, date, out, size, res);
+	r += (int)prefix;
+	rel[r] = '\0';
+
+	c.encoding = NULL;
+	if ((c.fd = resolve_open(cfg->rootfd, rel, &c.st)) < 0)
+		return error_page(cfg, -c.fd, closing, req->minor_version, head_only,
+		    NULL, date, out, size, res);
+	if (S_ISDIR(c.st.st_mode)) {
+		close(c.fd);
+		if (!dir_slash && req->path.len > 0 && r > (int)prefix)
+			return redirect_to_dir(cfg, req, closing, date, out, size, res);
+		if (r > 0 && rel[r - 1] != '/')
+			rel[r++] = '/';
+		memcpy(rel + r, "index.html", sizeof("index.html"));
+		r += (int)sizeof("index.html") - 1;
+		if ((c.fd = resolve_open(cfg->rootfd, rel, &c.st)) < 0 || S_ISDIR(c.st.st_mode)) {
+			if (c.fd >= 0)
+				close(c.fd);
+			return error_page(cfg, 404, closing, req->minor_version, head_only,
+			    NULL, date, out, size, res);
+		}
+	} else if (dir_slash && req->path.len > 1) {	/* "/file/" names no directory */
+		close(c.fd);
+		return error_page(cfg, 404, closing, req->minor_version, head_only,
+		    NULL, date, out, size, res);
+	}
+	type = mime_type(rel, (size_t)r);
+
+	/* The representation first: Range requests always get the file itself. */
+	if (req->accept_encoding.p != NULL)
+		accepted = encoding_accepted(req->accept_encoding.p, req->accept_encoding.len);
+	if (accepted != 0 && req->range.p == NULL)
+		choose_variant(cfg->rootfd, rel, (size_t)r, accepted, &c);
+
+	taglen = etag_format(&c.st, tag);
+	httpdate_format(c.st.st_mtim.tv_sec, lastmod);
+	if (not_modified(req, tag, taglen, &c.st))
+		status = 304;
+	else {
+		status = 200;
+		if (req->range.p != NULL && req->method == METHOD_GET &&
+		    if_range_holds(req, tag, taglen, &c.st))
+			rr = range_parse(req->range.p, req->range.len,
+			    (uint64_t)c.st.st_size, &first, &last);
+		if (rr == RANGE_OK)
+			status = 206;
+		else if (rr == RANGE_UNSATISFIABLE) {
+			char cr[64];
+			struct head x = { cr, 0, sizeof(cr) - 1, 0 };
+			close(c.fd);
+			PUTS(&x, "Content-Range: bytes */");
+			put_u64(&x, (uint64_t)c.st.st_size);
+			PUTS(&x, "\r\n");
+			cr[x.len] = '\0';
+			return error_page(cfg, 416, closing, req->minor_version, head_only,
+			    cr, date, out, size, res);
+		}
+	}
+
+	response_init(res, status, closing);
+	status_line(&h, cfg, status, date);
+	if (status != 304) {
+		PUTS(&h, "Content-Type: ");
+		put_str(&h, type);
+		PUTS(&h, "\r\nContent-Length: ");
+		if (status == 206) {
+			res->body_off = first;
+			res->body_len = last - first + 1;
+		} else
+			res->body_len = (uint64_t)c.st.st_size;
+		put_u64(&h, res->body_len);
+		PUTS(&h, "\r\nAccept-Ranges: bytes\r\n");
+	}
+	if (status == 206) {
+		PUTS(&h, "Content-Range: bytes ");
+		put_u64(&h, first);
+		PUTS(&h, "-");
+		put_u64(&h, last);
+		PUTS(&h, "/");
+		put_u64(&h, (uint64_t)c.st.st_size);
+		PUTS(&h, "\r\n");
+	}
+	PUTS(&h, "Last-Modified: ");
+	put(&h, lastmod, HTTPDATE_LEN);
+	PUTS(&h, "\r\nETag: ");
+	put(&h, tag, taglen);
+	PUTS(&h, "\r\n");
+	if (c.encoding != NULL) {
+		PUTS(&h, "Content-Encoding: ");
+		put_str(&h, c.encoding);
+		PUTS(&h, "\r\n");
+	}
+	if (accepted != 0)
+		PUTS(&h, "Vary: Accept-Encoding\r\n");
+	connection_header(&h, closing, req->minor_version);
+	PUTS(&h, "\r\n");
+	if (h.overflow) {
+		close(c.fd);
+		return error_page(cfg, 500, 1, req->minor_version, head_only, NULL, date,
+		    out, size, res);
+	}
+	if (status == 304 || head_only || res->body_len == 0) {
+		res->body_len = 0;
+		close(c.fd);
+		return h.len;
+	}
+	res->log_bytes = res->body_len;
+	if (res->body_len <= SMALL_BODY_BYTES && res->body_len <= size - h.len) {
+		int ok = copy_body(c.fd, out + h.len, res->body_off, res->body_len) == 0;
+		close(c.fd);
+		if (!ok)	/* shrank since fstat: never send a wrong length */
+			return error_page(cfg, 500, 1, req->minor_version, head_only, NULL,
+			    date, out, size, res);
+		h.len += res->body_len;
+		res->body_len = 0;
+		return h.len;
+	}
+	res->body_fd = c.fd;
+	return h.len;
+}

@@ -1,0 +1,45 @@
+/*
+ * respond: the answer to one parsed request, written as bytes. It resolves
+ * the path (through resolve, the only opener of content), applies the
+ * conditional headers (If-None-Match before If-Modified-Since, RFC 9110
+ * §13.2.2), Range and If-Range (one range → 206; several → 200 whole),
+ * chooses a precompressed variant (FILE.br, FILE.zst, FILE.gz: publishable,
+ * not older than FILE, accepted by the client; never for a Range request,
+ * which is always served from FILE itself) and writes the status line and
+ * headers into out. A body of at most SMALL_BODY_BYTES that fits in out is
+ * copied in after the head (one write for the whole response); a larger one
+ * is left open in res->body_fd for the caller to sendfile. No allocation.
+ */
+#ifndef HERMIT_RESPOND_H
+#define HERMIT_RESPOND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+#include "request.h"
+#include "resolve.h"
+
+/* Room a response head may need in out; the caller guarantees at least this. */
+#define RESPONSE_HEAD_MAX 4096
+
+struct response {
+	int status;
+	int close;		/* close the connection after this response */
+	int body_fd;		/* -1, or a file whose bytes [body_off, body_off + body_len) follow */
+	uint64_t body_off;
+	uint64_t body_len;
+	uint64_t log_bytes;	/* body bytes this response announces */
+	char vhost[VHOST_MAX + 2];	/* the site, for the access log ("" without --vhosts) */
+};
+
+/* keep_alive_ok: the caller would keep the connection open (request count,
+ * shutdown). Returns the bytes written to out (head, and small body). */
+size_t respond_request(const struct config *cfg, const struct request *req,
+    int keep_alive_ok, const char *date, char *out, size_t size, struct response *res);
+
+/* An error answer (status 400, 414, 431, 501, 503, 505...) with a short HTML
+ * body; the connection is closed after it when close is set. */
+size_t respond_error(const struct config *cfg, int status, int close,
+    const char *date, char *out, size_t size, struct response *res);
+
+#endif
