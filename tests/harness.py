@@ -133,6 +133,15 @@ def run_all(name):
             if verbose:
                 print("ok   %s (%.2fs)" % (tname, time.monotonic() - t0), flush=True)
     signal.signal(signal.SIGALRM, old)
+    for srv in _kept_servers:
+        try:
+            code = srv.stop()
+            srv.check_sanitizer()
+            if code != 0:
+                raise AssertionError("exit status %s after SIGTERM" % code)
+        except Exception as e:
+            failed += 1
+            print("FAIL shared server %s: %s" % (" ".join(srv.argv[1:]), e), flush=True)
     print("%s: %d passed, %d failed, %d skipped" % (name, passed, failed, skipped), flush=True)
     sys.exit(1 if failed else 0)
 
@@ -237,7 +246,17 @@ def make_tree(files=None, root=None):
 
 # ---------------------------------------------------------------- processes
 
-_live = []
+_live = []     # killed after each test
+_kept = []     # live across tests, killed at exit
+_kept_servers = []
+
+
+@atexit.register
+def _kill_kept():
+    for p in _kept:
+        if p.poll() is None:
+            p.kill()
+            p.wait(5)
 
 
 class Proc:
@@ -283,12 +302,13 @@ def _base_env():
 
 
 def spawn(argv, env=None, fds=None, stdin=None, stdout=None, stderr=None,
-          listen_pid=False):
+          listen_pid=False, keep=False):
     """Starts argv with fork/exec. fds maps child descriptor numbers to
     descriptors of this process (dup2'ed in the child); stdin/stdout/stderr
     are descriptors (default: /dev/null for 0 and 1, inherited 2).
     listen_pid: set LISTEN_PID to the child's own pid before exec (socket
-    activation). SIGPIPE is reset to its default in the child."""
+    activation). SIGPIPE is reset to its default in the child.
+    Unless keep is true, the process is killed at the end of the current test."""
     env = dict(_base_env() if env is None else env)
     mapping = dict(fds or {})
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -317,7 +337,7 @@ def spawn(argv, env=None, fds=None, stdin=None, stdout=None, stderr=None,
                 os._exit(127)
     os.close(devnull)
     proc = Proc(pid)
-    _live.append(proc)
+    (_kept if keep else _live).append(proc)
     return proc
 
 
@@ -364,11 +384,13 @@ class Server:
     nobody` is added unless user=None or args/env already name an identity.
     stderr goes to a file (see log()). Waits until the `hermit: serving` line
     appears (or, lacking it, until a connection succeeds), at most
-    START_TIMEOUT seconds; wait=False skips that."""
+    START_TIMEOUT seconds; wait=False skips that. keep=True: the server
+    outlives the test that started it; run_all stops it at the end and
+    counts a failure if it does not exit 0 or left a sanitizer report."""
 
     def __init__(self, root, args=(), listen=True, port=None, host="127.0.0.1",
                  env=None, fds=None, stdin=None, stdout=None, user="nobody",
-                 listen_pid=False, wait=True, timeout=START_TIMEOUT):
+                 listen_pid=False, wait=True, timeout=START_TIMEOUT, keep=False):
         self.root = root
         self.host = host
         args = list(args)
@@ -391,17 +413,19 @@ class Server:
             self._logf.truncate(0)
             self._logf.seek(0)
             self.proc = spawn(self.argv, self.env, fds=fds, stdin=stdin, stdout=stdout,
-                              stderr=self._logf.fileno(), listen_pid=listen_pid)
+                              stderr=self._logf.fileno(), listen_pid=listen_pid, keep=keep)
             self.pid = self.proc.pid
             if not wait:
-                return
+                break
             try:
                 self._wait_ready(timeout)
-                return
+                break
             except ServerStartError:
                 if attempt + 1 < attempts and "in use" in self.log():
                     continue
                 raise
+        if keep:
+            _kept_servers.append(self)
 
     def _wait_ready(self, timeout):
         deadline = time.monotonic() + timeout
@@ -574,6 +598,14 @@ class Conn:
         self.timeout = timeout
         self.buf = b""
         self.eof = False
+
+    @classmethod
+    def wrap(cls, sock, timeout=5.0):
+        """A Conn over an already connected socket (socketpair, accept)."""
+        c = cls.__new__(cls)
+        c.sock, c.timeout, c.buf, c.eof = sock, timeout, b"", False
+        sock.settimeout(timeout)
+        return c
 
     def send(self, data):
         if isinstance(data, str):

@@ -1,0 +1,357 @@
+"""The three ways hermit gets connections (issue 2): it listens itself
+(--listen), it is handed listening sockets (LISTEN_FDS/LISTEN_PID/
+LISTEN_FDNAMES from fd 3, or a listening socket on stdin), or it serves one
+connection on stdin/stdout (--stdio: a socket, two pipes, tcpserver).
+
+Run from the top of the repository: python3 tests/it_ways_in.py ./hermit [TEST...]
+"""
+
+import os
+import re
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import *  # noqa: E402,F401,F403
+
+HELLO = b"hello from the root\n"
+ROOT = make_tree({"index.html": b"<p>index</p>\n", "hello.txt": HELLO})
+
+
+def check_serves(port, host="127.0.0.1", what=""):
+    with Conn(port, host) as c:
+        for i in range(2):
+            r = c.request("GET", "/hello.txt")
+            eq((r.status, r.body), (200, HELLO), "%s response %d" % (what, i))
+
+
+def have_ipv6():
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.bind(("::1", 0))
+        s.close()
+        return True
+    except OSError:
+        return False
+
+
+def listening_socket(family=socket.AF_INET, host="127.0.0.1"):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, 0))
+    s.listen(128)
+    return s
+
+
+def listening_inodes(pid):
+    """Inodes of the TCP sockets in LISTEN state that process pid holds."""
+    held = set()
+    fddir = "/proc/%d/fd" % pid
+    for fd in os.listdir(fddir):
+        try:
+            link = os.readlink(os.path.join(fddir, fd))
+        except OSError:
+            continue
+        m = re.match(r"socket:\[(\d+)\]", link)
+        if m:
+            held.add(int(m.group(1)))
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if fields[3] == "0A":
+                        listening.add(int(fields[9]))
+        except FileNotFoundError:
+            pass
+    return held & listening
+
+
+def activated(socks, names=None, args=(), pid_ok=True):
+    """hermit started the way systemd starts a socket-activated service."""
+    fds = {3 + i: s.fileno() for i, s in enumerate(socks)}
+    env = dict(os.environ)
+    for k in list(env):
+        if k.startswith("LISTEN_"):
+            del env[k]
+    env["LISTEN_FDS"] = str(len(socks))
+    if names is not None:
+        env["LISTEN_FDNAMES"] = ":".join(names)
+    if not pid_ok:
+        env["LISTEN_PID"] = "1"
+    return Server(ROOT, list(args), listen=False, port=socks[0].getsockname()[1],
+                  env=env, fds=fds, listen_pid=pid_ok)
+
+
+# ---------------------------------------------------------------- --listen
+
+@test
+def listen_ipv4():
+    with Server(ROOT) as s:
+        check_serves(s.port, what="127.0.0.1")
+        ok(re.search(r"^hermit: serving .* on .*127\.0\.0\.1:%d" % s.port, s.log(), re.M),
+           "serving line does not name the address: %r" % s.log())
+
+
+@test
+def listen_ipv6():
+    if not have_ipv6():
+        skip("no IPv6 loopback")
+    with Server(ROOT, host="::1") as s:
+        check_serves(s.port, host="::1", what="[::1]")
+
+
+@test
+def listen_several_addresses():
+    p2 = free_port()
+    with Server(ROOT, ["--listen", "127.0.0.1:%d" % p2]) as s:
+        check_serves(s.port, what="first address")
+        check_serves(p2, what="second address")
+        line = [l for l in s.log().splitlines() if l.startswith("hermit: serving")]
+        ok(line and str(s.port) in line[0] and str(p2) in line[0],
+           "serving line does not name both: %r" % line)
+
+
+@test
+def listen_address_in_use_fails():
+    busy = listening_socket()
+    try:
+        port = busy.getsockname()[1]
+        with Server(ROOT, ["--listen", "127.0.0.1:%d" % port], listen=False, wait=False) as s:
+            code = s.proc.wait(5)
+            eq(code, 1, "exit status when the address is in use")
+            ok(re.search(r"^hermit: .*%d" % port, s.log(), re.M),
+               "message does not name the address: %r" % s.log())
+    finally:
+        busy.close()
+
+
+@test
+def listen_bad_address_exit_2():
+    for addr in ("127.0.0.1", "127.0.0.1:99999", "300.1.1.1:80", "[::1:80", "localhost:x"):
+        with Server(ROOT, ["--listen", addr], listen=False, wait=False) as s:
+            code = s.proc.wait(5)
+            eq(code, 2, "exit status for --listen %s" % addr)
+            ok(s.log().startswith("hermit: --listen"),
+               "message for --listen %s: %r" % (addr, s.log()))
+
+
+# ---------------------------------------------------------------- socket activation
+
+@test
+def socket_activation_one_socket():
+    sock = listening_socket()
+    try:
+        with activated([sock], names=["http"]) as s:
+            check_serves(sock.getsockname()[1], what="inherited socket")
+            held = listening_inodes(s.pid)
+            eq(held, {os.fstat(sock.fileno()).st_ino},
+               "listening sockets held by hermit (it must not bind its own)")
+    finally:
+        sock.close()
+
+
+@test
+def socket_activation_two_sockets():
+    a = listening_socket()
+    if have_ipv6():
+        b = listening_socket(socket.AF_INET6, "::1")
+        bhost = "::1"
+    else:
+        b = listening_socket()
+        bhost = "127.0.0.1"
+    try:
+        with activated([a, b], names=["http", "http6"]) as s:
+            check_serves(a.getsockname()[1], what="fd 3")
+            check_serves(b.getsockname()[1], host=bhost, what="fd 4")
+            eq(listening_inodes(s.pid),
+               {os.fstat(a.fileno()).st_ino, os.fstat(b.fileno()).st_ino},
+               "listening sockets held by hermit")
+    finally:
+        a.close()
+        b.close()
+
+
+@test
+def socket_activation_without_fdnames():
+    sock = listening_socket()
+    try:
+        with activated([sock]) as s:
+            check_serves(sock.getsockname()[1], what="inherited socket, no names")
+    finally:
+        sock.close()
+
+
+@test
+def socket_activation_other_pid_ignored():
+    """LISTEN_PID naming another process: the fds are not hermit's to use."""
+    sock = listening_socket()
+    port = free_port()
+    try:
+        with activated([sock], args=["--listen", "127.0.0.1:%d" % port], pid_ok=False) as s:
+            check_serves(port, what="own --listen")
+            with Conn(sock.getsockname()[1], timeout=1) as c:
+                c.send(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n")
+                ok(c.read_all(timeout=1) == b"", "served the socket of another LISTEN_PID")
+    finally:
+        sock.close()
+
+
+@test
+def listening_socket_on_stdin():
+    sock = listening_socket()
+    try:
+        with Server(ROOT, listen=False, port=sock.getsockname()[1], stdin=sock.fileno()) as s:
+            check_serves(sock.getsockname()[1], what="socket on stdin")
+            eq(listening_inodes(s.pid), {os.fstat(sock.fileno()).st_ino},
+               "listening sockets held by hermit")
+    finally:
+        sock.close()
+
+
+# ---------------------------------------------------------------- --stdio
+
+def stdio_env(ip=None, port=None):
+    env = dict(os.environ)
+    for k in ("TCPREMOTEIP", "TCPREMOTEPORT"):
+        env.pop(k, None)
+    if ip:
+        env["TCPREMOTEIP"] = ip
+        env["TCPREMOTEPORT"] = str(port)
+    return env
+
+
+def stdio_server(fd_in, fd_out, env=None):
+    return Server(ROOT, ["--stdio"], listen=False, wait=False, stdin=fd_in, stdout=fd_out,
+                  env=env or stdio_env())
+
+
+@test
+def stdio_socketpair_keep_alive():
+    ours, theirs = socket.socketpair()
+    try:
+        s = stdio_server(theirs.fileno(), theirs.fileno(), stdio_env("192.0.2.7", 4711))
+        theirs.close()
+        with s:
+            c = Conn.wrap(ours)
+            for i in range(3):
+                r = c.request("GET", "/hello.txt")
+                eq((r.status, r.body), (200, HELLO), "response %d on one connection" % i)
+            r = c.request("GET", "/", {"Connection": "close"})
+            eq(r.status, 200, "last response")
+            ok(c.closed(3), "connection left open after Connection: close")
+            eq(s.proc.wait(5), 0, "exit status after the connection ended")
+            lines = s.access_lines()
+            eq(len(lines), 4, "access lines: %r" % lines)
+            ok(all(l.startswith("192.0.2.7 ") for l in lines),
+               "peer address not from TCPREMOTEIP: %r" % lines)
+    finally:
+        ours.close()
+
+
+@test
+def stdio_socketpair_client_hangs_up():
+    ours, theirs = socket.socketpair()
+    s = stdio_server(theirs.fileno(), theirs.fileno())
+    theirs.close()
+    with s:
+        ours.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n")
+        time.sleep(0.3)
+        ours.close()
+        eq(s.proc.wait(5), 0, "exit status when the client hangs up")
+
+
+@test
+def stdio_two_pipes():
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    s = stdio_server(in_r, out_w, stdio_env("198.51.100.9", 1234))
+    os.close(in_r)
+    os.close(out_w)
+    with s:
+        os.write(in_w, b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n"
+                       b"HEAD /index.html HTTP/1.1\r\nHost: a\r\n\r\n"
+                       b"GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n")
+        os.close(in_w)
+        data = b""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            chunk = os.read(out_r, 65536)
+            if not chunk:
+                break
+            data += chunk
+        os.close(out_r)
+        rs = parse_responses(data, heads=(1,))
+        eq([r.status for r in rs], [200, 200, 200], "statuses through pipes")
+        eq(rs[0].body, HELLO, "first body")
+        eq(rs[2].body, b"<p>index</p>\n", "third body")
+        eq(s.proc.wait(5), 0, "exit status after EOF on the input pipe")
+        ok(all(l.startswith("198.51.100.9 ") for l in s.access_lines()),
+           "peer address: %r" % s.access_lines())
+
+
+@test
+def stdio_tcp_socket_getpeername():
+    """No TCPREMOTEIP: the peer address comes from getpeername."""
+    lsock = listening_socket()
+    client = socket.create_connection(lsock.getsockname(), timeout=5)
+    conn, _ = lsock.accept()
+    lsock.close()
+    s = stdio_server(conn.fileno(), conn.fileno())
+    conn.close()
+    with s:
+        c = Conn.wrap(client)
+        r = c.request("GET", "/hello.txt", {"Connection": "close"})
+        eq((r.status, r.body), (200, HELLO), "response")
+        eq(s.proc.wait(5), 0, "exit status")
+        lines = s.access_lines()
+        ok(lines and lines[0].startswith("127.0.0.1 "), "peer address: %r" % lines)
+    client.close()
+
+
+@test
+def stdio_under_tcpserver():
+    if not have_tool("tcpserver"):
+        skip("tcpserver (ucspi-tcp) not installed")
+    port = free_port()
+    logf = open(os.path.join(tempdir(), "tcpserver.log"), "w+b")
+    env = dict(os.environ)
+    if is_root():
+        uid, gid = nobody_ids()
+        env["UID"], env["GID"] = str(uid), str(gid)    # envuidgid style identity
+    proc = spawn(["/usr/bin/tcpserver", "-HRl0", "127.0.0.1", str(port),
+                  BIN, "--stdio", ROOT], env=env, stderr=logf.fileno())
+    ok(wait_for(lambda: _connectable(port) or proc.poll() is not None, 5) and proc.poll() is None,
+       "tcpserver did not start")
+    for round in range(3):
+        check_serves(port, what="tcpserver connection %d" % round)
+    r = http(port, "GET", "/index.html")
+    eq((r.status, r.body), (200, b"<p>index</p>\n"), "http.client through tcpserver")
+
+    def lines():
+        logf.seek(0)
+        return [l for l in logf.read().decode("utf-8", "replace").splitlines()
+                if l and not l.startswith("hermit:")]
+    got = wait_for(lambda: len(lines()) >= 7 and lines(), 5) or lines()
+    eq(len(got), 7, "access lines: %r" % got)
+    ok(all(l.startswith("127.0.0.1 ") for l in got), "peer address: %r" % got)
+    logf.seek(0)
+    errors = [l for l in logf.read().decode("utf-8", "replace").splitlines()
+              if l.startswith("hermit:") and not re.match(r"hermit: (confined|serving)", l)]
+    ok(not errors, "hermit messages under tcpserver: %r" % errors)
+    proc.kill()
+    proc.wait(5)
+
+
+def _connectable(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+run_all("it_ways_in")
