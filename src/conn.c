@@ -1,0 +1,520 @@
+/*
+ * conn: the connection state machine (see conn.h). Edge-triggered: the
+ * readable/writable flags remember what epoll last said, so the machine
+ * reads or writes only when the kernel has said it may succeed, and a short
+ * read means "drained" without a wasted EAGAIN call.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "limits.h"
+#include "request.h"
+#include "respond.h"
+
+/* One sendfile call moves at most this much (the kernel's own cap). */
+#define SENDFILE_CHUNK 0x7ffff000u
+
+struct conn {
+	enum source source;		/* SOURCE_CONN; first, see conn.h */
+	struct conn *prev, *next;	/* in ctx->timers[timer] */
+	int64_t deadline;
+	int rfd, wfd;
+	unsigned char timer;
+	unsigned char readable, writable;
+	unsigned char poll_r, poll_w;	/* 0: a regular file on stdio, always ready */
+	unsigned char w_socket;
+	unsigned char eof;		/* the client sent FIN */
+	unsigned char close_after;	/* close once the output is sent */
+	unsigned requests;
+	unsigned head_request;		/* c->requests when the head timer started */
+	char *in;
+	unsigned in_off, in_len;
+	char *out;
+	unsigned out_sent, out_len;
+	int file_fd;
+	uint64_t file_off, file_end;
+	char peer[48];
+};
+
+static void *
+pool_get(struct buffer_pool *pool)
+{
+	void *p = pool->free;
+
+	if (p != NULL) {
+		memcpy(&pool->free, p, sizeof(void *));
+		pool->count--;
+		return p;
+	}
+	return malloc(pool->size);
+}
+
+static void
+pool_put(struct buffer_pool *pool, void *p)
+{
+	if (p == NULL)
+		return;
+	if (pool->count >= BUFFER_POOL_KEEP) {
+		free(p);
+		return;
+	}
+	memcpy(p, &pool->free, sizeof(void *));
+	pool->free = p;
+	pool->count++;
+}
+
+void
+conn_ctx_init(struct conn_ctx *ctx, const struct config *cfg, int epfd, atomic_uint *open_conns)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cfg = cfg;
+	ctx->epfd = epfd;
+	ctx->open_conns = open_conns;
+	ctx->inpool.size = cfg->max_header_bytes;
+	ctx->outpool.size = OUT_BUFFER_BYTES;
+	ctx->log.date_second = -1;
+	conn_ctx_tick(ctx);
+}
+
+void
+conn_ctx_tick(struct conn_ctx *ctx)
+{
+	struct timespec mono, wall;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
+	clock_gettime(CLOCK_REALTIME_COARSE, &wall);
+	ctx->now_ms = (int64_t)mono.tv_sec * 1000 + mono.tv_nsec / 1000000;
+	if (wall.tv_sec != ctx->now || ctx->date[0] == '\0') {
+		ctx->now = wall.tv_sec;
+		httpdate_format(ctx->now, ctx->date);
+	}
+}
+
+static void
+timer_unlink(struct conn_ctx *ctx, struct conn *c)
+{
+	struct conn_list *l = &ctx->timers[c->timer];
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* Moves c to the tail of list `which`: each list has one duration, so
+ * appending keeps it sorted by deadline. */
+static void
+timer_set(struct conn_ctx *ctx, struct conn *c, enum timer which, unsigned seconds)
+{
+	struct conn_list *l = &ctx->timers[which];
+
+	timer_unlink(ctx, c);
+	c->timer = (unsigned char)which;
+	c->deadline = ctx->now_ms + (int64_t)seconds * 1000;
+	c->prev = l->tail;
+	if (l->tail != NULL)
+		l->tail->next = c;
+	else
+		l->head = c;
+	l->tail = c;
+	if (which == TIMER_HEAD)
+		c->head_request = c->requests;
+}
+
+static void
+conn_close(struct conn_ctx *ctx, struct conn *c)
+{
+	timer_unlink(ctx, c);
+	if (c->file_fd >= 0)
+		close(c->file_fd);
+	close(c->rfd);
+	if (c->wfd != c->rfd)
+		close(c->wfd);
+	pool_put(&ctx->inpool, c->in);
+	pool_put(&ctx->outpool, c->out);
+	free(c);
+	ctx->nconns--;
+	atomic_fetch_sub(ctx->open_conns, 1);
+}
+
+static int
+watch(struct conn_ctx *ctx, int fd, uint32_t events, struct conn *c)
+{
+	struct epoll_event ev = { .events = events | EPOLLET, .data.ptr = c };
+
+	return epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+struct conn *
+conn_open(struct conn_ctx *ctx, int rfd, int wfd, const char *peer)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	struct stat st;
+
+	if (c == NULL)
+		return NULL;
+	c->source = SOURCE_CONN;
+	c->rfd = rfd;
+	c->wfd = wfd;
+	c->file_fd = -1;
+	c->poll_r = c->poll_w = 1;
+	c->writable = 1;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	if (rfd == wfd) {
+		c->w_socket = 1;
+		if (watch(ctx, rfd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, c) == -1) {
+			free(c);
+			return NULL;
+		}
+	} else {
+		/* stdin/stdout: a socket, pipes, or regular files (which epoll
+		 * refuses with EPERM: they are always ready). */
+		c->w_socket = fstat(wfd, &st) == 0 && S_ISSOCK(st.st_mode);
+		if (watch(ctx, rfd, EPOLLIN | EPOLLRDHUP, c) == -1) {
+			if (errno != EPERM) {
+				free(c);
+				return NULL;
+			}
+			c->poll_r = 0;
+			c->readable = 1;
+		}
+		if (watch(ctx, wfd, EPOLLOUT, c) == -1) {
+			if (errno != EPERM) {
+				free(c);
+				return NULL;
+			}
+			c->poll_w = 0;
+		}
+	}
+	ctx->nconns++;
+	atomic_fetch_add(ctx->open_conns, 1);
+	timer_set(ctx, c, TIMER_HEAD, ctx->cfg->header_timeout);
+	return c;
+}
+
+/* The request line for the log: from the first non-CRLF byte to the end of
+ * the line, bounded. */
+static struct slice
+request_line(const char *p, size_t len)
+{
+	struct slice s;
+	size_t i = 0, j;
+
+	while (i < len && (p[i] == '\r' || p[i] == '\n'))
+		i++;
+	j = i;
+	while (j < len && j - i < 2048 && p[j] != '\r' && p[j] != '\n')
+		j++;
+	s.p = p + i;
+	s.len = j - i;
+	return s;
+}
+
+static void
+log_response(struct conn_ctx *ctx, struct conn *c, const struct request *req,
+    const char *head, size_t headlen, const struct response *res)
+{
+	struct access_entry e;
+
+	if (!ctx->cfg->access_log)
+		return;
+	e.peer = c->peer;
+	e.vhost.p = NULL;
+	e.vhost.len = 0;
+	if (ctx->cfg->vhosts) {
+		e.vhost.p = res->vhost[0] ? res->vhost : "-";
+		e.vhost.len = strlen(e.vhost.p);
+	}
+	e.request_line = request_line(head, headlen);
+	e.status = res->status;
+	e.body_bytes = res->log_bytes;
+	if (req != NULL) {
+		e.referer = req->referer;
+		e.user_agent = req->user_agent;
+	} else {
+		e.referer.p = e.user_agent.p = NULL;
+		e.referer.len = e.user_agent.len = 0;
+	}
+	e.when = ctx->now;
+	log_access(&ctx->log, &e);
+}
+
+/* Answers every complete request head in the input, into the output
+ * buffer. Returns 1 when it produced output, 0 when it needs more input,
+ * -1 when the connection must close now. */
+static int
+process(struct conn_ctx *ctx, struct conn *c)
+{
+	const struct config *cfg = ctx->cfg;
+	int produced = 0;
+
+	while (c->in_off < c->in_len && !c->close_after && c->file_fd < 0 &&
+	    OUT_BUFFER_BYTES - c->out_len >= RESPONSE_HEAD_MAX) {
+		const char *p = c->in + c->in_off;
+		size_t avail = c->in_len - c->in_off, n;
+		struct request req;
+		struct response res;
+		int r;
+
+		if (c->out == NULL && (c->out = pool_get(&ctx->outpool)) == NULL)
+			return -1;
+		r = request_parse(p, avail, cfg->max_header_fields, &req);
+		if (r == REQUEST_INCOMPLETE) {
+			if (avail < cfg->max_header_bytes)
+				break;	/* wait for more */
+			r = -request_overflow_status(p, avail);
+		}
+		if (r < 0) {
+			n = respond_error(cfg, -r, 1, ctx->date, c->out + c->out_len,
+			    OUT_BUFFER_BYTES - c->out_len, &res);
+			log_response(ctx, c, NULL, p, avail, &res);
+			c->in_off = c->in_len;
+		} else {
+			int keep_alive_ok = !ctx->stopping && c->requests + 1 < cfg->max_requests;
+			c->requests++;
+			n = respond_request(cfg, &req, keep_alive_ok, ctx->date,
+			    c->out + c->out_len, OUT_BUFFER_BYTES - c->out_len, &res);
+			log_response(ctx, c, &req, p, (size_t)r, &res);
+			c->in_off += (unsigned)r;
+		}
+		if (n == 0) {	/* cannot happen: RESPONSE_HEAD_MAX is reserved */
+			if (res.body_fd >= 0)
+				close(res.body_fd);
+			return -1;
+		}
+		c->out_len += (unsigned)n;
+		produced = 1;
+		if (res.close) {
+			c->close_after = 1;
+			c->in_off = c->in_len;	/* nothing after it is answered */
+		}
+		if (res.body_fd >= 0) {
+			c->file_fd = res.body_fd;
+			c->file_off = res.body_off;
+			c->file_end = res.body_off + res.body_len;
+		}
+	}
+	if (c->in_off == c->in_len)
+		c->in_off = c->in_len = 0;
+	if (!produced && c->eof && c->in_len > 0)
+		return -1;	/* the client closed in the middle of a head */
+	return produced;
+}
+
+/* Returns 1 when bytes arrived, 0 when there are none for now (or EOF,
+ * recorded in c->eof), -1 on a read error. */
+static int
+read_input(struct conn_ctx *ctx, struct conn *c)
+{
+	size_t cap = ctx->cfg->max_header_bytes, space;
+	ssize_t n;
+
+	if (c->in == NULL && (c->in = pool_get(&ctx->inpool)) == NULL)
+		return -1;
+	if (c->in_off > 0) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
+	space = cap - c->in_len;
+	if (space == 0)
+		return 0;
+	n = read(c->rfd, c->in + c->in_len, space);
+	if (n > 0) {
+		if (c->in_len == 0 && c->timer == TIMER_IDLE)	/* first byte of a new head */
+			timer_set(ctx, c, TIMER_HEAD, ctx->cfg->header_timeout);
+		c->in_len += (unsigned)n;
+		if ((size_t)n < space && c->poll_r)
+			c->readable = 0;
+		return 1;
+	}
+	if (n == 0) {
+		c->eof = 1;
+		c->readable = 0;
+		return 0;
+	}
+	if (errno == EINTR)
+		return 0;
+	if (errno == EAGAIN) {
+		c->readable = 0;
+		return 0;
+	}
+	return -1;
+}
+
+static ssize_t
+conn_send(struct conn *c, const char *p, size_t len, int more)
+{
+	if (c->w_socket)
+		return send(c->wfd, p, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+	return write(c->wfd, p, len);
+}
+
+/* Sends what is pending. Returns 1 when all is sent, 0 when the client is
+ * not reading for now, -1 on error or a file that shrank. */
+static int
+flush(struct conn_ctx *ctx, struct conn *c)
+{
+	int progress = 0, r = 1;
+
+	while (c->out_sent < c->out_len) {
+		ssize_t n;
+		if (!c->writable) {
+			r = 0;
+			goto out;
+		}
+		n = conn_send(c, c->out + c->out_sent, c->out_len - c->out_sent, c->file_fd >= 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return -1;
+			if (c->poll_w)
+				c->writable = 0;
+			r = 0;
+			goto out;
+		}
+		c->out_sent += (unsigned)n;
+		progress = 1;
+	}
+	c->out_sent = c->out_len = 0;
+	while (c->file_fd >= 0) {
+		uint64_t left = c->file_end - c->file_off;
+		off_t off = (off_t)c->file_off;
+		ssize_t n;
+		if (!c->writable) {
+			r = 0;
+			goto out;
+		}
+		n = sendfile(c->wfd, c->file_fd, &off, left < SENDFILE_CHUNK ? left : SENDFILE_CHUNK);
+		if (n == 0)
+			return -1;	/* the file shrank: close rather than send wrong bytes */
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return -1;
+			if (c->poll_w)
+				c->writable = 0;
+			r = 0;
+			goto out;
+		}
+		c->file_off += (uint64_t)n;
+		progress = 1;
+		if (c->file_off == c->file_end) {
+			close(c->file_fd);
+			c->file_fd = -1;
+		}
+	}
+out:
+	if (r == 0 && (progress || c->timer != TIMER_SEND))
+		timer_set(ctx, c, TIMER_SEND, ctx->cfg->send_timeout);
+	return r;
+}
+
+/* Nothing to send and no complete head: wait for the client, holding no
+ * buffer when there is no partial head. */
+static void
+wait_for_input(struct conn_ctx *ctx, struct conn *c)
+{
+	if (c->in_len > c->in_off) {
+		if (c->timer != TIMER_HEAD || c->head_request != c->requests)
+			timer_set(ctx, c, TIMER_HEAD, ctx->cfg->header_timeout);
+		return;
+	}
+	if (c->timer != TIMER_IDLE && !(c->timer == TIMER_HEAD && c->requests == 0))
+		timer_set(ctx, c, TIMER_IDLE, ctx->cfg->idle_timeout);
+	pool_put(&ctx->inpool, c->in);
+	pool_put(&ctx->outpool, c->out);
+	c->in = c->out = NULL;
+	c->in_off = c->in_len = 0;
+}
+
+static void
+run(struct conn_ctx *ctx, struct conn *c)
+{
+	for (;;) {
+		int r = flush(ctx, c);
+		if (r < 0)
+			break;
+		if (r == 0)
+			return;
+		if (c->close_after)
+			break;
+		if ((r = process(ctx, c)) < 0)
+			break;
+		if (r > 0)
+			continue;
+		if (c->eof)
+			break;
+		if (!c->readable) {
+			wait_for_input(ctx, c);
+			return;
+		}
+		if (read_input(ctx, c) < 0)
+			break;
+	}
+	conn_close(ctx, c);
+}
+
+void
+conn_event(struct conn_ctx *ctx, struct conn *c, uint32_t events)
+{
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->readable = 1;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		c->writable = 1;
+	run(ctx, c);
+}
+
+int
+conn_expire(struct conn_ctx *ctx)
+{
+	int64_t next = -1;
+
+	for (int t = 0; t < TIMER_COUNT; t++) {
+		struct conn *c;
+		while ((c = ctx->timers[t].head) != NULL && c->deadline <= ctx->now_ms)
+			conn_close(ctx, c);
+		if (c != NULL && (next == -1 || c->deadline - ctx->now_ms < next))
+			next = c->deadline - ctx->now_ms;
+	}
+	return (int)next;
+}
+
+void
+conn_stop_all(struct conn_ctx *ctx)
+{
+	ctx->stopping = 1;
+	for (int t = 0; t < TIMER_COUNT; t++) {
+		struct conn *c = ctx->timers[t].head, *next;
+		for (; c != NULL; c = next) {
+			next = c->next;
+			if (c->out_len > c->out_sent || c->file_fd >= 0)
+				c->close_after = 1;	/* finish this response, then close */
+			else
+				conn_close(ctx, c);
+		}
+	}
+}
+
+void
+conn_close_all(struct conn_ctx *ctx)
+{
+	for (int t = 0; t < TIMER_COUNT; t++)
+		while (ctx->timers[t].head != NULL)
+			conn_close(ctx, ctx->timers[t].head);
+}

@@ -1,0 +1,82 @@
+/*
+ * conn: one client connection's state machine, driven by readiness events:
+ *
+ *   HEAD  ─ a complete request head arrived ─→ respond ─→ SEND
+ *    ↑                                                      │
+ *    └──── all sent, keep-alive (IDLE until the next byte) ←┘
+ *
+ * Complete pipelined heads already received are answered together: their
+ * responses are gathered in one output buffer and leave in one write.
+ * Bodies too large for the buffer go out with sendfile. An idle connection
+ * owns no buffer (they return to the worker's pool), only its small struct.
+ * Every connection sits in exactly one of three deadline lists (head, idle,
+ * send); conn_expire() closes those past their deadline: a client that
+ * trickles its head is closed when the head deadline passes, however busy.
+ * Reads and writes go through conn_recv/conn_send/conn_sendfile so that a
+ * TLS layer can later wrap them. conn never exits the process.
+ */
+#ifndef HERMIT_CONN_H
+#define HERMIT_CONN_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "httpdate.h"
+#include "log.h"
+
+enum timer { TIMER_HEAD, TIMER_IDLE, TIMER_SEND, TIMER_COUNT };
+
+/* What an epoll event's data.ptr points at: the first member of each kind. */
+enum source { SOURCE_CONN, SOURCE_LISTENER, SOURCE_STOP };
+
+struct conn;
+
+struct conn_list {
+	struct conn *head, *tail;
+};
+
+struct buffer_pool {
+	void *free;		/* singly linked through the first word */
+	unsigned count;
+	size_t size;
+};
+
+/* Per-worker state that connections use: one per thread, never shared. */
+struct conn_ctx {
+	const struct config *cfg;
+	int epfd;
+	atomic_uint *open_conns;	/* all workers together, for --max-connections */
+	unsigned nconns;		/* this worker's */
+	int stopping;
+	struct conn_list timers[TIMER_COUNT];
+	struct buffer_pool inpool, outpool;
+	int64_t now_ms;			/* monotonic */
+	time_t now;			/* wall clock, for Date and the log */
+	char date[HTTPDATE_LEN + 1];
+	struct logbuf log;
+};
+
+void conn_ctx_init(struct conn_ctx *ctx, const struct config *cfg, int epfd,
+    atomic_uint *open_conns);
+/* Reads the clocks once per loop turn (vDSO: no system call). */
+void conn_ctx_tick(struct conn_ctx *ctx);
+
+/* Takes over rfd/wfd (the same socket, or stdin/stdout) and registers them.
+ * Returns NULL (having closed nothing) when out of memory. */
+struct conn *conn_open(struct conn_ctx *ctx, int rfd, int wfd, const char *peer);
+
+/* Runs the state machine after readiness events on the connection. */
+void conn_event(struct conn_ctx *ctx, struct conn *c, uint32_t events);
+
+/* Closes the connections past their deadline; returns ms until the next one (or -1). */
+int conn_expire(struct conn_ctx *ctx);
+
+/* Shutdown: close idle connections now, let in-flight responses finish. */
+void conn_stop_all(struct conn_ctx *ctx);
+
+/* Grace period over: close everything. */
+void conn_close_all(struct conn_ctx *ctx);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * hermit: a static-content HTTP server that locks itself in.
+ *
+ * main is the only place that orders startup, and the order is the design:
+ *   1. parse the command line;
+ *   2. gather everything from outside the content root: the target identity
+ *      (/etc/passwd), the listening sockets, the root directory descriptor,
+ *      the mime table;
+ *   3. confine: chroot, identity drop, capabilities, no_new_privs, Landlock;
+ *   4. start the workers (they wait, reading nothing);
+ *   5. seal: rlimits and the seccomp filter, on every thread;
+ *   6. serve: only now is the first byte of client input read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "config.h"
+#include "confine.h"
+#include "listen.h"
+#include "log.h"
+#include "mime.h"
+#include "options.h"
+#include "resolve.h"
+#include "server.h"
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s", msg);
+	exit(1);
+}
+
+static unsigned
+cpu_count(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	return 1;
+}
+
+/* Descriptors: each connection may hold its socket, a file and a variant
+ * being checked, plus the fixed ones. Raise the soft limit while we still
+ * may; if the hard limit is lower, serve fewer connections and say so. */
+static unsigned long
+size_fd_limit(struct options *o)
+{
+	const unsigned long fixed = 64 + MAX_LISTENERS + 4UL * (o->workers ? o->workers : 1);
+	unsigned long want = fixed + 2UL * o->max_connections;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return want;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+		unsigned long fit = rl.rlim_max > fixed + 2 ? (rl.rlim_max - fixed) / 2 : 1;
+		log_warn("open-file limit %lu allows only %lu connections (--max-connections %u)",
+		    (unsigned long)rl.rlim_max, fit, o->max_connections);
+		o->max_connections = (unsigned)fit;
+		want = rl.rlim_max;
+	}
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit(RLIMIT_NOFILE, %lu): %s", want, strerror(errno));
+	return want;
+}
+
+/* UCSPI's TCPREMOTEIP, else the socket's peer, else "-". */
+static void
+stdio_peer(char *out, size_t size)
+{
+	const char *env = getenv("TCPREMOTEIP");
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (env != NULL && env[0] != '\0' && strlen(env) < size) {
+		snprintf(out, size, "%s", env);
+		return;
+	}
+	if (getpeername(0, (struct sockaddr *)&ss, &sl) == 0) {
+		listen_format_ip(&ss, out, size);
+		return;
+	}
+	snprintf(out, size, "-");
+}
+
+/* SIGTERM and SIGINT arrive on a descriptor (read by main, or by the stdio
+ * loop); SIGPIPE is ignored: a client that goes away is an EPIPE, not a death. */
+static int
+signals(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+static void
+config_from(struct config *cfg, const struct options *o, int rootfd)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->rootfd = rootfd;
+	cfg->vhosts = o->vhosts;
+	cfg->access_log = o->access_log;
+	cfg->hide_version = o->hide_version;
+	cfg->max_connections = o->max_connections;
+	cfg->max_header_bytes = o->max_header_bytes;
+	cfg->max_header_fields = o->max_header_fields;
+	cfg->max_requests = o->max_requests;
+	cfg->header_timeout = o->header_timeout;
+	cfg->idle_timeout = o->idle_timeout;
+	cfg->send_timeout = o->send_timeout;
+	cfg->grace = o->grace;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct listener ls[MAX_LISTENERS];
+	struct options o;
+	struct config cfg;
+	struct confine cf;
+	struct server *srv;
+	char why[512], line[512], peer[48];
+	unsigned nls = 0;
+	int rootfd, sigfd;
+
+	/* 1. The command line. */
+	options_parse(argc, argv, &o);
+	if (o.workers == 0)
+		o.workers = cpu_count();
+
+	/* 2. Gather: identity, sockets, root, tables. */
+	memset(&cf, 0, sizeof(cf));
+	cf.root_path = o.root;
+	cf.user = o.user;
+	cf.no_chroot = o.no_chroot;
+	cf.require = o.require;
+	cf.seccomp_errno = o.seccomp_debug;
+#ifdef HERMIT_SANITIZER
+	cf.sanitizer = 1;
+#endif
+	if (confine_identity(&cf) == -1)
+		die("%s", cf.why);
+	if (!o.stdio && !o.audit &&
+	    listen_gather(o.listen, o.nlisten, ls, &nls, why, sizeof(why)) == -1)
+		die("%s", why);
+	if ((rootfd = open(o.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(why, sizeof(why), "%s: %s", o.root, strerror(errno));
+		die("content root %s", why);
+	}
+	if (resolve_available(rootfd) == -1)
+		die("%s", errno == ENOSYS ? "this kernel lacks openat2 (Linux 5.6 or later is needed)"
+		    : "cannot open the content root beneath itself");
+	if (o.mime_types != NULL && mime_load(o.mime_types, why, sizeof(why)) == -1)
+		die("--mime-types: %s", why);
+	if ((sigfd = signals()) == -1)
+		die("signalfd: %s", strerror(errno));
+	cf.root_fd = rootfd;
+	cf.max_fds = size_fd_limit(&o);
+	config_from(&cfg, &o, rootfd);
+	if (o.stdio)
+		stdio_peer(peer, sizeof(peer));
+
+	/* 3. Confine, while single-threaded. */
+	if (confine_enter(&cf) == -1)
+		die("%s", cf.why);
+	if (o.audit)
+		return audit_run(&cf);
+
+	/* 4. Workers, waiting at their gate. */
+	srv = o.stdio ? server_prepare_stdio(&cfg, sigfd, peer, why, sizeof(why))
+	    : server_prepare(&cfg, ls, nls, o.workers, sigfd, why, sizeof(why));
+	if (srv == NULL)
+		die("%s", why);
+
+	/* 5. Seal every thread. */
+	if (confine_seal(&cf) == -1)
+		die("%s", cf.why);
+	confine_describe(&cf, line, sizeof(line));
+	if (!o.stdio) {
+		size_t l = 0;
+		why[0] = '\0';
+		for (unsigned i = 0; i < nls && l < sizeof(why); i++)
+			l += (size_t)snprintf(why + l, sizeof(why) - l, "%s%s", i ? ", " : "", ls[i].name);
+		log_error("%s", line);
+		log_error("serving %s on %s with %u worker%s", o.root, why, o.workers,
+		    o.workers == 1 ? "" : "s");
+	}
+
+	/* 6. Serve. */
+	server_start(srv);
+	return server_run(srv);
+}

@@ -1,0 +1,292 @@
+/*
+ * server: worker threads, accept, deadlines and shutdown (see server.h).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+
+#define EVENTS_PER_WAIT 256
+#define ACCEPTS_PER_WAKEUP 64
+/* The longest a worker sleeps, so a stop or a deadline is never missed long. */
+#define MAX_WAIT_MS 1000
+
+struct lsock {
+	enum source source;	/* SOURCE_LISTENER */
+	int fd;
+};
+
+struct worker {
+	struct server *srv;
+	pthread_t thread;
+	struct conn_ctx ctx;
+};
+
+struct server {
+	const struct config *cfg;
+	struct lsock ls[MAX_LISTENERS];
+	unsigned nls;
+	struct worker *workers;
+	unsigned nworkers;
+	int stdio;
+	int sigfd;
+	int stopfd;		/* eventfd: readable once stopping */
+	enum source stop_source;
+	atomic_uint open_conns;
+	pthread_barrier_t gate;
+};
+
+static const char unavailable[] =
+	"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+	"Retry-After: 1\r\nConnection: close\r\n\r\n";
+
+static void
+accept_batch(struct worker *w, const struct lsock *l)
+{
+	struct conn_ctx *ctx = &w->ctx;
+	const struct config *cfg = ctx->cfg;
+
+	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		char peer[48];
+		int fd, on = 1;
+
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;	/* EAGAIN: another worker took it; EMFILE: see --max-connections */
+		}
+		if (atomic_load(&w->srv->open_conns) >= cfg->max_connections) {
+			/* Refused cleanly: a short answer instead of a silent reset. */
+			ssize_t n = send(fd, unavailable, sizeof(unavailable) - 1, MSG_NOSIGNAL);
+			(void)n;
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		listen_format_ip(&ss, peer, sizeof(peer));
+		if (conn_open(ctx, fd, fd, peer) == NULL)
+			close(fd);
+	}
+}
+
+static void
+begin_stop(struct worker *w)
+{
+	struct server *s = w->srv;
+
+	for (unsigned i = 0; i < s->nls; i++)
+		epoll_ctl(w->ctx.epfd, EPOLL_CTL_DEL, s->ls[i].fd, NULL);
+	if (!s->stdio)	/* level-triggered: stop watching it, or it would spin */
+		epoll_ctl(w->ctx.epfd, EPOLL_CTL_DEL, s->stopfd, NULL);
+	else
+		epoll_ctl(w->ctx.epfd, EPOLL_CTL_DEL, s->sigfd, NULL);
+	conn_stop_all(&w->ctx);
+}
+
+static void
+loop(struct worker *w)
+{
+	struct epoll_event ev[EVENTS_PER_WAIT];
+	struct conn_ctx *ctx = &w->ctx;
+	int64_t stop_deadline = 0;
+
+	for (;;) {
+		int timeout = conn_expire(ctx), n, stop = 0;
+
+		if (ctx->stopping && (ctx->nconns == 0 || ctx->now_ms >= stop_deadline))
+			break;
+		if (w->srv->stdio && ctx->nconns == 0)
+			break;
+		if (timeout < 0 || timeout > MAX_WAIT_MS)
+			timeout = MAX_WAIT_MS;
+		log_flush(&ctx->log);
+		n = epoll_wait(ctx->epfd, ev, EVENTS_PER_WAIT, timeout);
+		conn_ctx_tick(ctx);
+		for (int i = 0; i < n; i++) {
+			enum source src = *(enum source *)ev[i].data.ptr;
+			if (src == SOURCE_CONN) {
+				conn_event(ctx, ev[i].data.ptr, ev[i].events);
+				if (w->srv->stdio && ctx->nconns == 0)
+					break;	/* its second descriptor's event is stale */
+			} else if (src == SOURCE_LISTENER)
+				accept_batch(w, ev[i].data.ptr);
+			else
+				stop = 1;
+		}
+		/* After the batch: closing connections inside it would free
+		 * ones that later events in the same batch point at. */
+		if (stop && !ctx->stopping) {
+			begin_stop(w);
+			stop_deadline = ctx->now_ms + (int64_t)ctx->cfg->grace * 1000;
+		}
+	}
+	conn_close_all(ctx);
+	log_flush(&ctx->log);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	pthread_barrier_wait(&w->srv->gate);
+	loop(w);
+	return NULL;
+}
+
+static int
+add(int epfd, int fd, uint32_t events, void *ptr)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int
+worker_init(struct server *s, struct worker *w, char *why, size_t whysize)
+{
+	int epfd = epoll_create1(EPOLL_CLOEXEC);
+
+	w->srv = s;
+	if (epfd == -1) {
+		snprintf(why, whysize, "epoll_create1: %s", strerror(errno));
+		return -1;
+	}
+	conn_ctx_init(&w->ctx, s->cfg, epfd, &s->open_conns);
+	for (unsigned i = 0; i < s->nls; i++)
+		if (add(epfd, s->ls[i].fd, EPOLLIN | EPOLLEXCLUSIVE, &s->ls[i]) == -1) {
+			snprintf(why, whysize, "epoll_ctl: %s", strerror(errno));
+			return -1;
+		}
+	if (add(epfd, s->stdio ? s->sigfd : s->stopfd, EPOLLIN, &s->stop_source) == -1) {
+		snprintf(why, whysize, "epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static struct server *
+server_new(const struct config *cfg, int sigfd, unsigned nworkers, char *why, size_t whysize)
+{
+	struct server *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || (s->workers = calloc(nworkers, sizeof(*s->workers))) == NULL) {
+		snprintf(why, whysize, "out of memory");
+		free(s);
+		return NULL;
+	}
+	s->cfg = cfg;
+	s->sigfd = sigfd;
+	s->stopfd = -1;
+	s->nworkers = nworkers;
+	s->stop_source = SOURCE_STOP;
+	atomic_init(&s->open_conns, 0);
+	return s;
+}
+
+struct server *
+server_prepare(const struct config *cfg, const struct listener *ls, unsigned nls,
+    unsigned nworkers, int sigfd, char *why, size_t whysize)
+{
+	struct server *s = server_new(cfg, sigfd, nworkers, why, whysize);
+
+	if (s == NULL)
+		return NULL;
+	for (unsigned i = 0; i < nls; i++) {
+		s->ls[i].source = SOURCE_LISTENER;
+		s->ls[i].fd = ls[i].fd;
+	}
+	s->nls = nls;
+	if ((s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+		snprintf(why, whysize, "eventfd: %s", strerror(errno));
+		return NULL;
+	}
+	pthread_barrier_init(&s->gate, NULL, nworkers + 1);
+	for (unsigned i = 0; i < nworkers; i++) {
+		int err;
+		if (worker_init(s, &s->workers[i], why, whysize) == -1)
+			return NULL;
+		if ((err = pthread_create(&s->workers[i].thread, NULL, worker_main,
+		    &s->workers[i])) != 0) {
+			snprintf(why, whysize, "pthread_create: %s", strerror(err));
+			return NULL;
+		}
+	}
+	return s;
+}
+
+struct server *
+server_prepare_stdio(const struct config *cfg, int sigfd, const char *peer,
+    char *why, size_t whysize)
+{
+	struct server *s = server_new(cfg, sigfd, 1, why, whysize);
+
+	if (s == NULL)
+		return NULL;
+	s->stdio = 1;
+	if (worker_init(s, &s->workers[0], why, whysize) == -1)
+		return NULL;
+	if (conn_open(&s->workers[0].ctx, 0, 1, peer) == NULL) {
+		snprintf(why, whysize, "stdin/stdout: %s", strerror(errno));
+		return NULL;
+	}
+	return s;
+}
+
+void
+server_start(struct server *s)
+{
+	if (!s->stdio)
+		pthread_barrier_wait(&s->gate);
+}
+
+int
+server_run(struct server *s)
+{
+	struct signalfd_siginfo si;
+	uint64_t one = 1;
+	ssize_t n;
+
+	if (s->stdio) {
+		/* Kick the connection once: stdin may be a file with no readiness events. */
+		struct conn_ctx *ctx = &s->workers[0].ctx;
+		if (ctx->timers[TIMER_HEAD].head != NULL)
+			conn_event(ctx, ctx->timers[TIMER_HEAD].head, 0);
+		loop(&s->workers[0]);
+		return 0;
+	}
+	for (;;) {
+		n = read(s->sigfd, &si, sizeof(si));
+		if (n == (ssize_t)sizeof(si) &&
+		    (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT))
+			break;
+		if (n == -1 && errno != EINTR) {
+			log_error("signalfd: %s", strerror(errno));
+			break;
+		}
+	}
+	log_error("%s: finishing responses (at most %us), then exiting",
+	    si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM", s->cfg->grace);
+	n = write(s->stopfd, &one, sizeof(one));
+	(void)n;
+	for (unsigned i = 0; i < s->nworkers; i++)
+		pthread_join(s->workers[i].thread, NULL);
+	log_error("stopped");
+	return 0;
+}
