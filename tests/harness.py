@@ -609,7 +609,7 @@ class Conn:
 
     def send(self, data):
         if isinstance(data, str):
-            data = data.encode()
+            data = data.encode("latin-1")
         self.sock.sendall(data)
 
     def _fill(self, deadline):
