@@ -93,9 +93,12 @@ strip_weak(const char **tag, size_t *taglen)
 int
 etag_list_match_weak(const char *list, size_t len, const char *tag, size_t taglen)
 {
-	const char *p = list, *end = list + len, *opaque, *next;
+	const char *p = list, *end, *opaque, *next;
 	int weak, match = 0;
 
+	if (list == NULL)
+		return 0;	/* no header */
+	end = list + len;
 	strip_weak(&tag, &taglen);
 	while (p < end && is_ows(*p))
 		p++;
@@ -127,9 +130,12 @@ etag_list_match_weak(const char *list, size_t len, const char *tag, size_t tagle
 int
 etag_match_strong(const char *value, size_t len, const char *tag, size_t taglen)
 {
-	const char *end = value + len, *opaque;
+	const char *end, *opaque;
 	int weak;
 
+	if (value == NULL)
+		return 0;	/* no header */
+	end = value + len;
 	while (value < end && is_ows(*value))
 		value++;
 	while (end > value && is_ows(end[-1]))

@@ -263,6 +263,8 @@ httpdate_parse(const char *s, size_t len, time_t *t)
 	int v;
 	int64_t secs;
 
+	if (s == NULL)
+		return -1;	/* no header */
 	if (len == 29 && s[3] == ',') {
 		if (!is_day_name(s) || s[4] != ' ' || s[7] != ' ' ||
 		    s[11] != ' ' || s[16] != ' ' || memcmp(s + 25, " GMT", 4) != 0)

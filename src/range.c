@@ -69,14 +69,15 @@ compare_digits(const char *a, const char *ae, const char *b, const char *be)
 enum range_result
 range_parse(const char *s, size_t len, uint64_t size, uint64_t *first, uint64_t *last)
 {
-	const char *p = s, *end = s + len, *as, *bs;
+	const char *p = s, *end, *as, *bs;
 	uint64_t a, b = UINT64_MAX;
 	int suffix;
 
-	if (len < 6 || (p[0] | 0x20) != 'b' || (p[1] | 0x20) != 'y' ||
+	if (s == NULL || len < 6 || (p[0] | 0x20) != 'b' || (p[1] | 0x20) != 'y' ||
 	    (p[2] | 0x20) != 't' || (p[3] | 0x20) != 'e' ||
 	    (p[4] | 0x20) != 's' || p[5] != '=')
 		return RANGE_IGNORE;
+	end = s + len;
 	p = skip_empty(p + 6, end);
 
 	if (p < end && *p == '-') {

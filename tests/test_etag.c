@@ -175,6 +175,8 @@ test_weak_empty_value_matches_nothing(void)
 {
 	CHECK(weak("") == 0);
 	CHECK(weak("   ") == 0);
+	CHECK(etag_list_match_weak(NULL, 0, tag, strlen(tag)) == 0);
+	CHECK(etag_match_strong(NULL, 0, tag, strlen(tag)) == 0);
 }
 
 static void

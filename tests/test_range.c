@@ -110,6 +110,7 @@ test_other_unit_is_ignored(void)
 	CHECK(rp("bits=1-2", 10) == RANGE_IGNORE);
 	CHECK(rp("", 10) == RANGE_IGNORE);
 	CHECK(rp("bytes", 10) == RANGE_IGNORE);
+	CHECK(range_parse(NULL, 0, 10, &first, &last) == RANGE_IGNORE);
 }
 
 static void
