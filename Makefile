@@ -41,6 +41,17 @@ UNIT_TESTS = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 
 all: $(BIN)
 
+# The Debian packages the build needs, installed once (or named, when not root).
+$(BUILD)/.deps: tests/deps.sh | $(BUILD)
+	./tests/deps.sh build
+	touch $@
+
+$(BUILD)/.test-deps: tests/deps.sh | $(BUILD)
+	./tests/deps.sh test
+	touch $@
+
+$(OBJS) $(BUILD)/main.o: | $(BUILD)/.deps
+
 $(BIN): $(BUILD)/main.o $(OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
 
@@ -58,7 +69,7 @@ unit: $(UNIT_TESTS:%=$(BUILD)/%)
 run: $(BIN)
 	./tests/run-example.sh ./$(BIN)
 
-check: $(BIN) unit
+check: $(BUILD)/.test-deps $(BIN) unit
 	./tests/check.sh $(BUILD) ./$(BIN)
 
 bench: $(BIN)
