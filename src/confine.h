@@ -44,6 +44,8 @@ struct confine {
 	unsigned long max_fds;	/* RLIMIT_NOFILE to set */
 	int seccomp_errno;	/* debug: failing calls get EPERM instead of a kill */
 	int sanitizer;		/* built with ASan/UBSan: allow what their runtime needs */
+	unsigned without;	/* --audit-without: LAYER_* bits left off, only with
+				   --audit, to show what those layers stop */
 
 	/* filled in by the steps */
 	int have_target;	/* a target identity was found */
@@ -51,6 +53,11 @@ struct confine {
 	gid_t gid;
 	unsigned applied;	/* LAYER_* bits actually applied */
 	int landlock_abi;	/* 0 when unavailable */
+	int ngroups;		/* supplementary groups kept (started unprivileged) */
+	gid_t groups[8];	/* the first of them, for confine_describe */
+	const char *landlock_off; /* why Landlock is off, or NULL */
+	const char *caps_kept;	/* why the bounding set was kept, or NULL */
+	const char *rlimits_off; /* which rlimit was left as it was and why, or NULL */
 	char why[256];		/* the failure, when a step returns -1 */
 };
 
@@ -59,7 +66,8 @@ int confine_identity(struct confine *c);
 int confine_enter(struct confine *c);
 int confine_seal(struct confine *c);
 
-/* Writes "confined: uid=... gid=... groups=... root=... landlock=... seccomp=... nnp=... caps=..." */
+/* Writes "confined: uid=... gid=... groups=... root=... landlock=... seccomp=... nnp=... caps=... rlimits=..."
+ * (call it after confine_seal: it reports what the steps recorded). */
 void confine_describe(const struct confine *c, char *out, size_t size);
 
 /* Parses a --require list ("chroot,landlock,..."); returns -1 on an unknown name. */
