@@ -1,0 +1,465 @@
+#!/bin/bash
+# it_systemd.sh - hermit's systemd units (contrib/systemd) under a real systemd.
+#
+#   bash tests/it_systemd.sh ./hermit        (from the top of the repository, as root)
+#
+# Without a container: `systemd-analyze verify` must print nothing for the
+# installed units, and `systemd-analyze security --offline=true` must score
+# each service at or below its line in tests/systemd/scores.
+# Then systemd 252 boots as PID 1 of a systemd-nspawn container (see
+# tests/systemd/harness.sh), the units and the binary are installed in it as
+# `make install-units` installs them, and for each variant:
+#   - the socket listens and the first connection starts the service;
+#   - GET of a file, a 404, HEAD and a range request pass through it;
+#   - its main process: uid neither 0 nor outside the dynamic range
+#     (61184-65519; www-data for the classic unit), NoNewPrivs 1, Seccomp 2,
+#     no capabilities; a private network namespace; its root is the empty
+#     runtime root (the content, for the variants that chroot);
+#   - hermit --audit, run by a copy of the unit with the same sandbox, finds
+#     every must-block probe blocked;
+#   - `systemctl restart` during a loop of 200 requests loses none of them.
+# Not root, or systemd-container/debootstrap not installable: SKIP, never silent.
+# Ends with "systemd: N passed, N failed[, N skipped]"; exit 1 on any failure.
+# HERMIT_TEST_VERBOSE=1 prints the journal of each variant.
+
+set -uo pipefail
+BIN=${1:-./hermit}
+SCORES=tests/systemd/scores
+PASSED=0 FAILED=0 SKIPPED=0
+WORK=
+
+ok() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
+fail() {
+	FAILED=$((FAILED + 1))
+	echo "FAIL $1${2:+: $2}"
+	# the details, at most 40 lines of them
+	[[ -n ${3:-} ]] && printf '%s\n' "$3" | sed -n '1,40s/^/    /p; 41{s/.*/    .../p; q}'
+	return 0
+}
+skip() { SKIPPED=$((SKIPPED + 1)); echo "SKIP $1: $2"; }
+summary() {
+	echo "systemd: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+	exit $((FAILED > 0))
+}
+
+# check NAME FUNCTION ARGS...: FUNCTION returns 0 (pass) or prints why not.
+check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "" "$out"; fi
+}
+
+cleanup() {
+	trap - EXIT INT TERM HUP
+	[[ -n ${SD_NSPAWN_PID:-} ]] && sd_teardown
+	[[ -n $WORK ]] && rm -rf --one-file-system "$WORK"
+}
+
+if ((EUID != 0)); then
+	skip systemd "needs root (systemd-nspawn, debootstrap, mount namespaces)"
+	summary
+fi
+[[ -f $BIN && -x $BIN ]] || { fail systemd "binary $BIN not found"; summary; }
+. tests/systemd/harness.sh
+if ! sd_need_packages; then
+	skip systemd "$SD_WHY"
+	summary
+fi
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+WORK=$(mktemp -d /tmp/hermit-systemd-test.XXXXXX) || exit 1
+
+# ---- the units, installed as `make install-units` installs them --------------
+INST=$WORK/inst
+UNITDIR=/usr/local/lib/systemd/system
+if ! out=$(make -s -f contrib/systemd/units.mk install-units BIN="$BIN" \
+	DESTDIR="$INST" PREFIX=/usr/local UNITDIR="$UNITDIR" 2>&1); then
+	fail install-units "make install-units failed" "$out"
+	summary
+fi
+install -D -m 0755 "$BIN" "$INST/usr/local/sbin/hermit"
+mapfile -t UNIT_FILES < <(cd "$INST$UNITDIR" && ls)
+
+# ---- without a container -----------------------------------------------------
+
+# systemd-analyze verify wants the ExecStart= binary where the units say it is:
+# it is put there in a private mount namespace (an overlay over its directory),
+# so this machine's own files are not touched.
+t_verify() {
+	local out
+	out=$(unshare --mount --propagation private /bin/bash -c '
+		set -e
+		stub=$(mktemp -d)
+		mount -t tmpfs hermit-test "$stub"
+		install -m 0755 "$1" "$stub/hermit"
+		mkdir -p /usr/local/sbin
+		mount -t overlay hermit-test -o "lowerdir=$stub:/usr/local/sbin" /usr/local/sbin
+		cd "$2"
+		shift 2
+		systemd-analyze verify --man=no "$@"' verify "$INST/usr/local/sbin/hermit" \
+		"$INST$UNITDIR" "${UNIT_FILES[@]/#/./}" 2>&1)
+	[[ -z $out ]] || { echo "$out"; return 1; }
+}
+check "verify: systemd-analyze verify prints nothing for ${#UNIT_FILES[@]} units" t_verify
+
+# exposure of one service, as systemd-analyze prints it (e.g. 0.1)
+exposure() {
+	systemd-analyze security --offline=true --no-pager "$1" 2>&1 |
+		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p'
+}
+t_score() {
+	local unit=$1 limit=$2 score
+	score=$(cd "$INST$UNITDIR" && exposure "./$unit")
+	[[ -n $score ]] || { echo "no score from systemd-analyze security"; return 1; }
+	if awk -v s="$score" -v l="$limit" 'BEGIN { exit !(s > l) }'; then
+		echo "scores $score, above the recorded $limit ($SCORES); what it finds exposed:"
+		(cd "$INST$UNITDIR" && systemd-analyze security --offline=true --no-pager "./$unit" | grep '✗')
+		return 1
+	fi
+	echo "$score" >"$WORK/score.$unit"
+}
+while read -r unit limit _; do
+	[[ -z $unit || $unit == \#* ]] && continue
+	if [[ ! -f $INST$UNITDIR/$unit ]]; then
+		fail "security: $unit" "listed in $SCORES but not installed"
+		continue
+	fi
+	if out=$(t_score "$unit" "$limit"); then
+		ok "security: $unit scores $(cat "$WORK/score.$unit") (recorded: $limit)"
+	else
+		fail "security: $unit" "" "$out"
+	fi
+done <"$SCORES"
+for unit in "${UNIT_FILES[@]}"; do
+	[[ $unit == *.service ]] && ! grep -q "^$unit " "$SCORES" && fail "security: $unit" "no score recorded in $SCORES"
+done
+
+# ---- under systemd -----------------------------------------------------------
+if ! sd_prepare_tree; then
+	fail container "$SD_WHY"
+	summary
+fi
+if ! sd_boot; then
+	fail container "$SD_WHY"
+	summary
+fi
+
+# the content: a small site with deterministic bytes for the range check
+WWW=$WORK/www
+mkdir -p "$WWW/sub"
+printf '<!doctype html>\n<title>hermit</title>\n<p>served under systemd\n' >"$WWW/index.html"
+printf 'hello from hermit\n' >"$WWW/hello.txt"
+seq 1 2000 >"$WWW/sub/numbers.txt"
+chmod -R a+rX "$WWW"
+tar -C "$INST" --owner=0 --group=0 -cf - . | sd_exec tar -C / --no-overwrite-dir -xf - &&
+	sd_exec mkdir -p /srv/www &&
+	tar -C "$WWW" --owner=0 --group=0 -cf - . | sd_exec tar -C /srv/www --no-overwrite-dir -xf - &&
+	sd_exec systemctl daemon-reload || { fail container "installing units, binary and content failed"; summary; }
+
+sctl() { timeout 60 nsenter -t "$SD_LEADER" -a systemctl "$@"; }
+mainpid() { sctl show -P MainPID "$1"; }
+curl_in() { sd_net curl -sS --max-time 10 "$@"; }
+
+# The port's listening socket, seen from inside the container's network namespace.
+t_listening() {
+	sd_net cat /proc/net/tcp /proc/net/tcp6 | awk '$2 ~ /:0050$/ && $4 == "0A" { found = 1 } END { exit !found }' ||
+		{ echo "nothing listens on port 80"; return 1; }
+}
+
+t_http() {
+	local code body hdr
+	hdr=$WORK/headers
+	body=$(curl_in -D "$hdr" http://127.0.0.1/hello.txt) || return 1
+	[[ $body == "hello from hermit" ]] || { echo "GET /hello.txt: body '$body'"; return 1; }
+	grep -q '^HTTP/1.1 200' "$hdr" || { echo "GET /hello.txt:"; cat "$hdr"; return 1; }
+	code=$(curl_in -o /dev/null -w '%{http_code}' http://127.0.0.1/) || return 1
+	[[ $code == 200 ]] || { echo "GET /: $code"; return 1; }
+	code=$(curl_in -o /dev/null -w '%{http_code}' http://127.0.0.1/no/such/file) || return 1
+	[[ $code == 404 ]] || { echo "GET /no/such/file: $code, not 404"; return 1; }
+	body=$(curl_in -I -D "$hdr" -o /dev/null -w '%{size_download}' http://127.0.0.1/sub/numbers.txt) || return 1
+	grep -q '^HTTP/1.1 200' "$hdr" &&
+		grep -qi "^content-length: $(stat -c %s "$WWW/sub/numbers.txt")"$'\r'"$" "$hdr" &&
+		[[ $body == 0 ]] || { echo "HEAD /sub/numbers.txt: $body body bytes"; cat "$hdr"; return 1; }
+	body=$(curl_in -D "$hdr" -H 'Range: bytes=100-149' http://127.0.0.1/sub/numbers.txt) || return 1
+	grep -q '^HTTP/1.1 206' "$hdr" &&
+		grep -qi "^content-range: bytes 100-149/$(stat -c %s "$WWW/sub/numbers.txt")"$'\r'"$" "$hdr" &&
+		[[ $body == "$(tail -c +101 "$WWW/sub/numbers.txt" | head -c 50)" ]] ||
+		{ echo "Range: bytes=100-149:"; cat "$hdr"; echo "body: ${body:0:200}"; return 1; }
+}
+
+# /proc/PID/status of the serving process. $2: the uid it must have ("dynamic":
+# within 61184-65519); $3: CapBnd it must have.
+t_status() {
+	local pid=$1 want_uid=$2 want_bnd=$3 st uid bad=
+	st=$(sd_exec cat "/proc/$pid/status") || { echo "no /proc/$pid/status"; return 1; }
+	read -r _ uid _ <<<"$(grep '^Uid:' <<<"$st")"
+	grep -qE "^Uid:\s+$uid\s+$uid\s+$uid\s+$uid$" <<<"$st" || bad+=" uids differ;"
+	if [[ $want_uid == dynamic ]]; then
+		((uid >= 61184 && uid <= 65519)) || bad+=" uid $uid not in the dynamic range;"
+	else
+		((uid == want_uid)) || bad+=" uid $uid, not $want_uid;"
+	fi
+	grep -qE '^NoNewPrivs:\s+1$' <<<"$st" || bad+=" NoNewPrivs not 1;"
+	grep -qE '^Seccomp:\s+2$' <<<"$st" || bad+=" Seccomp not 2;"
+	local f
+	for f in CapInh CapPrm CapEff CapAmb; do
+		grep -qE "^$f:\s+0+$" <<<"$st" || bad+=" $f not 0;"
+	done
+	grep -qE "^CapBnd:\s+$want_bnd$" <<<"$st" || bad+=" CapBnd not $want_bnd;"
+	[[ -z $bad ]] || { echo "pid $pid:$bad"; grep -E '^(Uid|Gid|Groups|NoNewPrivs|Seccomp|Cap)' <<<"$st"; return 1; }
+}
+
+t_private_net() {
+	local mine theirs
+	mine=$(sd_exec readlink /proc/1/ns/net) && theirs=$(sd_exec readlink "/proc/$1/ns/net") || return 1
+	[[ $mine != "$theirs" ]] || { echo "pid $1 shares the network namespace of the container's PID 1 ($mine)"; return 1; }
+}
+
+# An empty root: the binary, its libraries, the content, and the API file
+# systems systemd mounts; no /etc, no shell; read-only.
+t_empty_root() {
+	local pid=$1 top extra
+	sd_exec test -f "/proc/$pid/root/srv/www/hello.txt" || { echo "no /srv/www/hello.txt in its root"; return 1; }
+	sd_exec test -f "/proc/$pid/root/usr/local/sbin/hermit" || { echo "no binary in its root"; return 1; }
+	top=$(sd_exec ls -A "/proc/$pid/root/") || return 1
+	# /etc stays empty, /root inaccessible (ProtectHome=); the rest are mount points
+	extra=$(grep -vxE 'usr|lib|lib64|srv|dev|proc|tmp|var|run|sys|etc|root' <<<"$top")
+	[[ -z $extra ]] || { echo "unexpected entries in its root:" $extra; return 1; }
+	for f in etc/passwd etc/ld.so.cache bin/sh usr/bin lib/x86_64-linux-gnu/libsystemd-shared-252.so home; do
+		sd_exec test -e "/proc/$pid/root/$f" && { echo "/$f exists in its root"; return 1; }
+	done
+	# writable: only the private /tmp and /var/tmp and kernel API mounts
+	sd_exec awk '
+		{ rw = 0; n = split($6, o, ","); for (i = 1; i <= n; i++) if (o[i] == "rw") rw = 1 }
+		rw && $5 !~ "^/(tmp|var/tmp|proc|dev/pts|dev/mqueue|dev/hugepages)$" { print "writable: " $0; bad = 1 }
+		$5 == "/" && rw { bad = 1 }
+		END { exit bad }' "/proc/$pid/mountinfo" || return 1
+}
+
+t_chroot_root() {
+	local root
+	root=$(sd_exec readlink "/proc/$1/root") || return 1
+	[[ $root == /srv/www ]] || { echo "its root is $root, not /srv/www"; return 1; }
+	sd_exec test -f "/proc/$1/root/hello.txt" || { echo "no hello.txt at the top of its root"; return 1; }
+}
+
+# The startup line of hermit in the unit's journal shows its own layers.
+t_confined_line() {
+	local line
+	line=$(sd_exec journalctl --no-pager -o cat -u "$1" | grep -m1 'hermit: confined:') ||
+		{ echo "no 'hermit: confined:' line in the journal of $1"; return 1; }
+	for w in "landlock=abi" "seccomp=kill" "nnp=yes" "caps=none"; do
+		[[ $line == *"$w"* ]] || { echo "no $w in: $line"; return 1; }
+	done
+}
+
+# hermit --audit in a copy of UNIT (same sandbox; the socket comes from a
+# test socket on 127.0.0.1:8999 and the runtime root is its own).
+t_audit() {
+	local unit=$1 args=$2 name=hermit-audit-$3 out
+	sd_exec sh -c "sed -e '/^Requires=/d; /^After=/d; /^Type=/d; /^Restart=/d' \
+		$UNITDIR/$unit >/etc/systemd/system/$name.service" || return 1
+	sd_exec sh -c "mkdir -p /etc/systemd/system/$name.service.d && cat >/etc/systemd/system/$name.service.d/audit.conf" <<-EOF
+	[Service]
+	Type=oneshot
+	ExecStart=
+	ExecStart=/usr/local/sbin/hermit --audit $args /srv/www
+	StandardInput=null
+	StandardOutput=journal
+	StandardError=journal
+	$(sd_exec grep -q '^RootDirectory=' "$UNITDIR/$unit" &&
+		printf 'RuntimeDirectory=\nRuntimeDirectory=%s\nRootDirectory=/run/%s\n' "$name" "$name")
+	EOF
+	sd_exec sh -c "cat >/etc/systemd/system/$name.socket" <<-EOF
+	[Socket]
+	ListenStream=127.0.0.1:8999
+	FileDescriptorName=http
+	EOF
+	sctl daemon-reload && sctl start "$name.socket" || return 1
+	sctl start "$name.service"
+	out=$(sd_exec journalctl --no-pager -o cat -u "$name.service")
+	sctl stop "$name.socket"
+	if [[ $(sctl show -P Result "$name.service") != success ]]; then
+		echo "$name.service: $(sctl show -P Result "$name.service"), exit status $(sctl show -P ExecMainStatus "$name.service")"
+		echo "$out"
+		return 1
+	fi
+	[[ -n ${HERMIT_TEST_VERBOSE:-} ]] && echo "$out" >&2
+	return 0
+}
+
+# 200 requests, one connection each, 10 ms apart, while the service is
+# restarted twice: every one must get its 200.
+t_restart() {
+	local unit=$1 before after progress=$WORK/progress progress_at=0 i client
+	: >"$progress"
+	before=$(mainpid "$unit")
+	sd_net python3 - "$progress" >"$WORK/loop.out" 2>&1 <<-'EOF' &
+	import http.client, sys, time
+	failed = []
+	with open(sys.argv[1], "w") as progress:
+	    for i in range(200):
+	        try:
+	            c = http.client.HTTPConnection("127.0.0.1", 80, timeout=10)
+	            c.request("GET", "/hello.txt", headers={"Connection": "close"})
+	            r = c.getresponse()
+	            if r.status != 200 or r.read() != b"hello from hermit\n":
+	                failed.append("%d: status %d" % (i, r.status))
+	            c.close()
+	        except Exception as e:
+	            failed.append("%d: %s" % (i, e))
+	        progress.write("%d\n" % i)
+	        progress.flush()
+	        time.sleep(0.01)
+	print("lost %d of 200" % len(failed))
+	for f in failed[:10]:
+	    print(f)
+	sys.exit(1 if failed else 0)
+	EOF
+	client=$!
+	for i in 1 2; do
+		sleep 0.6
+		sctl restart "$unit" || { echo "systemctl restart $unit failed"; wait "$client"; return 1; }
+		((i == 2)) && progress_at=$(wc -l <"$progress")
+	done
+	wait "$client"
+	local rc=$?
+	after=$(mainpid "$unit")
+	if ((rc != 0)); then cat "$WORK/loop.out"; return 1; fi
+	((progress_at < 200)) || { echo "the loop ended before the second restart: not a test"; return 1; }
+	[[ -n $after && $after != 0 && $after != "$before" ]] ||
+		{ echo "MainPID $before before, $after after: no restart happened"; return 1; }
+}
+
+journal_of() {
+	sd_exec journalctl --no-pager -o short-monotonic -n 40 -u "$1" | sed 's/^/    | /'
+}
+
+# ---- the variants ------------------------------------------------------------
+# hermit.socket + hermit.service, and hermit-chroot.socket + hermit-chroot.service
+socket_variant() {
+	local v=$1 socket=$1.socket service=$1.service pid root_check bnd
+	case $v in
+	hermit) root_check=t_empty_root bnd=0000000000000000 ;;
+	hermit-chroot) root_check=t_chroot_root bnd=0000000000040000 ;;
+	esac
+	if ! sctl start "$socket"; then
+		fail "$v: start $socket" "" "$(journal_of "$socket")"
+		return
+	fi
+	check "$v: $socket listens on port 80" t_listening
+	if [[ $(sctl is-active "$service") == active ]]; then
+		fail "$v: $service is not started before the first connection"
+	else
+		ok "$v: $service is not started before the first connection"
+	fi
+	check "$v: GET, 404, HEAD and Range through the socket" t_http
+	if [[ $(sctl is-active "$service") == active ]] && pid=$(mainpid "$service") && [[ $pid != 0 ]]; then
+		ok "$v: the first connection started $service"
+		check "$v: identity, no_new_privs, seccomp, capabilities of its process" t_status "$pid" dynamic "$bnd"
+		check "$v: private network namespace" t_private_net "$pid"
+		check "$v: its root ($root_check)" "$root_check" "$pid"
+		check "$v: hermit's startup line in the journal" t_confined_line "$service"
+		check "$v: systemctl restart during 200 requests loses none" t_restart "$service"
+	else
+		fail "$v: the first connection started $service" "$(sctl is-active "$service")" "$(journal_of "$service")"
+	fi
+	check "$v: hermit --audit under the same sandbox blocks every must-block probe" t_audit "$service" "" "$v"
+	[[ -n ${HERMIT_TEST_VERBOSE:-} ]] && journal_of "$service"
+	sctl stop "$socket" "$service"
+	[[ $(sctl show -P Result "$service") == success ]] ||
+		fail "$v: $service stopped cleanly" "$(sctl show -P Result "$service")" "$(journal_of "$service")"
+}
+
+# hermit-inetd.socket + hermit-inetd@.service: one process per connection
+t_inetd_loop() {
+	sd_net python3 - <<-'EOF'
+	import http.client, sys
+	lost = 0
+	for i in range(100):
+	    try:
+	        c = http.client.HTTPConnection("127.0.0.1", 80, timeout=10)
+	        c.request("GET", "/hello.txt")
+	        r = c.getresponse()
+	        ok = r.status == 200 and r.read() == b"hello from hermit\n"
+	        c.request("GET", "/sub/numbers.txt", headers={"Connection": "close"})
+	        r = c.getresponse()
+	        ok = ok and r.status == 200 and len(r.read()) > 0
+	        lost += not ok
+	        c.close()
+	    except Exception as e:
+	        lost += 1
+	        print("%d: %s" % (i, e))
+	print("lost %d of 100" % lost)
+	sys.exit(1 if lost else 0)
+	EOF
+}
+
+inetd_variant() {
+	local v=hermit-inetd pid unit hold
+	if ! sctl start hermit-inetd.socket; then
+		fail "$v: start hermit-inetd.socket" "" "$(journal_of hermit-inetd.socket)"
+		return
+	fi
+	check "$v: hermit-inetd.socket listens on port 80" t_listening
+	check "$v: GET, 404, HEAD and Range, a process for each connection" t_http
+	check "$v: 100 keep-alive connections of 2 requests, none lost" t_inetd_loop
+	# a connection held open (no request yet) keeps its instance alive for inspection
+	sd_net python3 -c 'import socket, time; s = socket.create_connection(("127.0.0.1", 80)); time.sleep(8)' &
+	hold=$!
+	for ((i = 0; i < 50; i++)); do
+		unit=$(sctl list-units --no-legend --plain --state=running 'hermit-inetd@*.service' | awk 'NR == 1 { print $1 }')
+		# running as soon as systemd forked: wait for the sandbox to be set up and hermit executed
+		[[ -n $unit ]] && pid=$(mainpid "$unit") && [[ $pid != 0 ]] &&
+			[[ $(sd_exec cat "/proc/$pid/comm" 2>/dev/null) == hermit ]] && break
+		unit= pid=
+		sleep 0.1
+	done
+	if [[ -n $unit ]]; then
+		ok "$v: a connection runs in its own $unit"
+		check "$v: identity, no_new_privs, seccomp, capabilities of its process" t_status "$pid" dynamic 0000000000000000
+		check "$v: private network namespace" t_private_net "$pid"
+		check "$v: its root (t_empty_root)" t_empty_root "$pid"
+		check "$v: hermit's startup line in the journal" t_confined_line "$unit"
+	else
+		fail "$v: a connection runs in its own hermit-inetd@ instance" "" "$(journal_of 'hermit-inetd@*')"
+	fi
+	kill "$hold" 2>/dev/null
+	wait "$hold" 2>/dev/null
+	check "$v: hermit --audit under the same sandbox blocks every must-block probe" t_audit hermit-inetd@.service "" "$v"
+	sctl stop hermit-inetd.socket
+	local failed
+	failed=$(sctl list-units --no-legend --plain --state=failed 'hermit-inetd@*')
+	[[ -z $failed ]] && ok "$v: no instance failed" || fail "$v: no instance failed" "" "$failed"
+}
+
+# hermit-classic.service: started as root, binds port 80 itself, drops itself
+classic_variant() {
+	local v=hermit-classic pid uid
+	if ! sctl start hermit-classic.service; then
+		fail "$v: start hermit-classic.service" "" "$(journal_of hermit-classic.service)"
+		return
+	fi
+	for ((i = 0; i < 50; i++)); do t_listening >/dev/null && break; sleep 0.1; done
+	check "$v: hermit listens on port 80" t_listening
+	check "$v: GET, 404, HEAD and Range" t_http
+	pid=$(mainpid hermit-classic.service)
+	uid=$(sd_exec id -u www-data)
+	check "$v: dropped to www-data, no_new_privs, seccomp, no capabilities" t_status "$pid" "$uid" 0000000000000000
+	check "$v: its root (t_chroot_root)" t_chroot_root "$pid"
+	check "$v: hermit's startup line in the journal" t_confined_line hermit-classic.service
+	check "$v: hermit --audit (as root, --user www-data) blocks every must-block probe" \
+		t_audit hermit-classic.service "--user www-data" "$v"
+	[[ -n ${HERMIT_TEST_VERBOSE:-} ]] && journal_of hermit-classic.service
+	sctl stop hermit-classic.service
+	[[ $(sctl show -P Result hermit-classic.service) == success ]] && ok "$v: stopped cleanly" ||
+		fail "$v: stopped cleanly" "$(sctl show -P Result hermit-classic.service)" "$(journal_of hermit-classic.service)"
+}
+
+socket_variant hermit
+socket_variant hermit-chroot
+inetd_variant
+classic_variant
+summary
