@@ -29,7 +29,7 @@ write_all(const char *p, size_t len)
 	}
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vlog(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];

@@ -1,0 +1,100 @@
+/*
+ * Unit tests for mime: the built-in table and a loaded mime.types file.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "mime.h"
+#include "unit.h"
+
+static int
+type_is(const char *name, const char *want)
+{
+	return strcmp(mime_type(name, strlen(name)), want) == 0;
+}
+
+static void
+test_builtin_types(void)
+{
+	CHECK(type_is("index.html", "text/html; charset=utf-8"));
+	CHECK(type_is("a/b/style.css", "text/css; charset=utf-8"));
+	CHECK(type_is("app.js", "text/javascript; charset=utf-8"));
+	CHECK(type_is("mod.mjs", "text/javascript; charset=utf-8"));
+	CHECK(type_is("data.json", "application/json"));
+	CHECK(type_is("logo.svg", "image/svg+xml"));
+	CHECK(type_is("x.wasm", "application/wasm"));
+	CHECK(type_is("p.webp", "image/webp"));
+	CHECK(type_is("p.avif", "image/avif"));
+	CHECK(type_is("f.woff2", "font/woff2"));
+	CHECK(type_is("v.mp4", "video/mp4"));
+	CHECK(type_is("v.webm", "video/webm"));
+	CHECK(type_is("d.pdf", "application/pdf"));
+	CHECK(type_is("readme.txt", "text/plain; charset=utf-8"));
+}
+
+static void
+test_lookup_is_case_insensitive(void)
+{
+	CHECK(type_is("INDEX.HTML", "text/html; charset=utf-8"));
+	CHECK(type_is("photo.JPG", "image/jpeg"));
+}
+
+static void
+test_unknown_and_missing_extensions(void)
+{
+	CHECK(type_is("README", "application/octet-stream"));
+	CHECK(type_is("a.unknownext", "application/octet-stream"));
+	CHECK(type_is("dir.html/file", "application/octet-stream"));
+	CHECK(type_is("trailing.", "application/octet-stream"));
+	CHECK(type_is("", "application/octet-stream"));
+}
+
+static void
+test_loaded_file_adds_and_overrides(void)
+{
+	char path[] = "/tmp/hermit-mime-XXXXXX";
+	char why[256];
+	int fd = mkstemp(path);
+	const char text[] = "# comment\n"
+	    "text/x-custom\tcustom cst\n"
+	    "application/x-override html\n"
+	    "\n"
+	    "text/plain  foo # trailing comment\n";
+
+	CHECK(fd >= 0 && write(fd, text, sizeof(text) - 1) == (ssize_t)sizeof(text) - 1);
+	close(fd);
+	CHECK(mime_load(path, why, sizeof(why)) == 0);
+	CHECK(type_is("a.custom", "text/x-custom"));
+	CHECK(type_is("a.CST", "text/x-custom"));
+	CHECK(type_is("a.html", "application/x-override"));
+	CHECK(type_is("a.foo", "text/plain"));
+	CHECK(type_is("a.css", "text/css; charset=utf-8"));
+	unlink(path);
+}
+
+static void
+test_bad_file_is_an_error(void)
+{
+	char why[256];
+	char path[] = "/tmp/hermit-mime-XXXXXX";
+	int fd = mkstemp(path);
+
+	CHECK(mime_load("/nonexistent/mime.types", why, sizeof(why)) == -1);
+	CHECK(strstr(why, "/nonexistent/mime.types") != NULL);
+	CHECK(fd >= 0 && write(fd, "notatype ext\n", 13) == 13);
+	close(fd);
+	CHECK(mime_load(path, why, sizeof(why)) == -1);
+	CHECK(strstr(why, ":1:") != NULL);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	test_builtin_types();
+	test_lookup_is_case_insensitive();
+	test_unknown_and_missing_extensions();
+	test_loaded_file_adds_and_overrides();
+	test_bad_file_is_an_error();
+	return unit_done("mime");
+}
