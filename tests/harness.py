@@ -189,7 +189,13 @@ _tempdirs = []
 
 def _cleanup_tempdirs():
     for d in _tempdirs:
-        shutil.rmtree(d, ignore_errors=True)
+        if os.path.isdir(d) and not os.path.islink(d):
+            shutil.rmtree(d, ignore_errors=True)
+        else:
+            try:
+                os.unlink(d)
+            except OSError:
+                pass
 
 
 atexit.register(_cleanup_tempdirs)

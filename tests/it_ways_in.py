@@ -8,6 +8,7 @@ Run from the top of the repository: python3 tests/it_ways_in.py ./hermit [TEST..
 
 import os
 import re
+import select
 import socket
 import sys
 import time
@@ -278,16 +279,19 @@ def stdio_two_pipes():
         os.close(in_w)
         data = b""
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            chunk = os.read(out_r, 65536)
-            if not chunk:
-                break
-            data += chunk
+        eof = False
+        while not eof and time.monotonic() < deadline:
+            r, _, _ = select.select([out_r], [], [], max(0, deadline - time.monotonic()))
+            if r:
+                chunk = os.read(out_r, 65536)
+                eof = not chunk
+                data += chunk
         os.close(out_r)
         rs = parse_responses(data, heads=(1,))
         eq([r.status for r in rs], [200, 200, 200], "statuses through pipes")
         eq(rs[0].body, HELLO, "first body")
         eq(rs[2].body, b"<p>index</p>\n", "third body")
+        ok(eof, "output pipe still open 5s after EOF on the input pipe")
         eq(s.proc.wait(5), 0, "exit status after EOF on the input pipe")
         ok(all(l.startswith("198.51.100.9 ") for l in s.access_lines()),
            "peer address: %r" % s.access_lines())
