@@ -31,6 +31,7 @@ struct conn {
 	unsigned char readable, writable;
 	unsigned char poll_r, poll_w;	/* 0: a regular file on stdio, always ready */
 	unsigned char w_socket;
+	unsigned char hup;		/* epoll saw the peer's end close: read to EOF */
 	unsigned char eof;		/* the client sent FIN */
 	unsigned char close_after;	/* close once the output is sent */
 	unsigned requests;
@@ -337,7 +338,9 @@ read_input(struct conn_ctx *ctx, struct conn *c)
 		if (c->in_len == 0 && c->timer == TIMER_IDLE)	/* first byte of a new head */
 			timer_set(ctx, c, TIMER_HEAD, ctx->cfg->header_timeout);
 		c->in_len += (unsigned)n;
-		if ((size_t)n < space && c->poll_r)
+		/* A short read drained the socket, unless the peer has also
+		 * closed: edge-triggered epoll will not report that again. */
+		if ((size_t)n < space && c->poll_r && !c->hup)
 			c->readable = 0;
 		return 1;
 	}
@@ -475,6 +478,8 @@ conn_event(struct conn_ctx *ctx, struct conn *c, uint32_t events)
 {
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->readable = 1;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->hup = 1;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->writable = 1;
 	run(ctx, c);

@@ -57,22 +57,26 @@ cpu_count(void)
 	return 1;
 }
 
-/* Descriptors: each connection may hold its socket, a file and a variant
- * being checked, plus the fixed ones. Raise the soft limit while we still
- * may; if the hard limit is lower, serve fewer connections and say so. */
+/* Descriptors: one per connection, a quarter more for files being sent,
+ * and the fixed ones. Raise the soft limit while we still may; if the hard
+ * limit is lower, serve fewer connections (and say so when the operator asked
+ * for more). One connection on stdio needs only a handful. */
 static unsigned long
 size_fd_limit(struct options *o)
 {
-	const unsigned long fixed = 64 + MAX_LISTENERS + 4UL * (o->workers ? o->workers : 1);
-	unsigned long want = fixed + 2UL * o->max_connections;
+	const unsigned long fixed = 64 + MAX_LISTENERS + 4UL * o->workers;
+	unsigned long conns = o->stdio ? 1 : o->max_connections;
+	unsigned long want = fixed + conns + conns / 4;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return want;
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
-		unsigned long fit = rl.rlim_max > fixed + 2 ? (rl.rlim_max - fixed) / 2 : 1;
-		log_warn("open-file limit %lu allows only %lu connections (--max-connections %u)",
-		    (unsigned long)rl.rlim_max, fit, o->max_connections);
+		unsigned long fit = rl.rlim_max > fixed + 5 ? (rl.rlim_max - fixed) * 4 / 5 : 1;
+		if (o->max_connections_set)
+			log_warn("the open-file limit (%lu) allows only %lu connections, "
+			    "not --max-connections %u", (unsigned long)rl.rlim_max, fit,
+			    o->max_connections);
 		o->max_connections = (unsigned)fit;
 		want = rl.rlim_max;
 	}

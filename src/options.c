@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
 #include "confine.h"
+#include "listen.h"
 #include "options.h"
 
 enum {
@@ -155,11 +158,16 @@ options_parse(int argc, char **argv, struct options *o)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":l:hV", longopts, &idx)) != -1) {
 		switch (c) {
-		case 'l':
+		case 'l': {
+			struct sockaddr_storage ss;
+			unsigned len;
 			if (o->nlisten == MAX_LISTENERS)
 				bad("listen", "too many addresses");
+			if (listen_parse_addr(optarg, &ss, &len) == -1)
+				bad("listen", "expects 127.0.0.1:8080, [::1]:8080 or :8080");
 			o->listen[o->nlisten++] = optarg;
 			break;
+		}
 		case OPT_STDIO: o->stdio = 1; break;
 		case OPT_VHOSTS: o->vhosts = 1; break;
 		case OPT_USER:
@@ -172,6 +180,7 @@ options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_MAX_CONNECTIONS:
 			o->max_connections = number("max-connections", optarg, 1, 1000000);
+			o->max_connections_set = 1;
 			break;
 		case OPT_MAX_HEADER_BYTES:
 			o->max_header_bytes = number("max-header-bytes", optarg,

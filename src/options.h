@@ -21,6 +21,7 @@ struct options {
 	const char *user;
 	unsigned workers;	/* 0: one per CPU */
 	unsigned max_connections;
+	int max_connections_set;	/* given on the command line */
 	unsigned max_header_bytes;
 	unsigned max_header_fields;
 	unsigned max_requests;

@@ -34,7 +34,12 @@ struct worker {
 	struct server *srv;
 	pthread_t thread;
 	struct conn_ctx ctx;
+	int64_t accept_paused_until;	/* 0, or when to listen again after EMFILE */
 };
+
+/* Out of descriptors: the listeners are level-triggered and would wake us
+ * for ever; stop watching them for a moment instead. */
+#define ACCEPT_PAUSE_MS 100
 
 struct server {
 	const struct config *cfg;
@@ -55,6 +60,27 @@ static const char unavailable[] =
 	"Retry-After: 1\r\nConnection: close\r\n\r\n";
 
 static void
+watch_listeners(struct worker *w, int on)
+{
+	struct server *s = w->srv;
+
+	for (unsigned i = 0; i < s->nls; i++) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &s->ls[i] };
+		epoll_ctl(w->ctx.epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, s->ls[i].fd, &ev);
+	}
+}
+
+static void
+pause_accepting(struct worker *w)
+{
+	if (w->accept_paused_until != 0)
+		return;
+	log_warn("out of file descriptors: not accepting for %d ms", ACCEPT_PAUSE_MS);
+	watch_listeners(w, 0);
+	w->accept_paused_until = w->ctx.now_ms + ACCEPT_PAUSE_MS;
+}
+
+static void
 accept_batch(struct worker *w, const struct lsock *l)
 {
 	struct conn_ctx *ctx = &w->ctx;
@@ -70,7 +96,10 @@ accept_batch(struct worker *w, const struct lsock *l)
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return;	/* EAGAIN: another worker took it; EMFILE: see --max-connections */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				pause_accepting(w);
+			return;	/* EAGAIN: another worker took it */
 		}
 		if (atomic_load(&w->srv->open_conns) >= cfg->max_connections) {
 			/* Refused cleanly: a short answer instead of a silent reset. */
@@ -91,8 +120,9 @@ begin_stop(struct worker *w)
 {
 	struct server *s = w->srv;
 
-	for (unsigned i = 0; i < s->nls; i++)
-		epoll_ctl(w->ctx.epfd, EPOLL_CTL_DEL, s->ls[i].fd, NULL);
+	if (w->accept_paused_until == 0)
+		watch_listeners(w, 0);
+	w->accept_paused_until = 0;
 	if (!s->stdio)	/* level-triggered: stop watching it, or it would spin */
 		epoll_ctl(w->ctx.epfd, EPOLL_CTL_DEL, s->stopfd, NULL);
 	else
@@ -114,6 +144,13 @@ loop(struct worker *w)
 			break;
 		if (w->srv->stdio && ctx->nconns == 0)
 			break;
+		if (w->accept_paused_until != 0 && !ctx->stopping) {
+			if (ctx->now_ms >= w->accept_paused_until) {
+				watch_listeners(w, 1);
+				w->accept_paused_until = 0;
+			} else if (timeout < 0 || timeout > ACCEPT_PAUSE_MS)
+				timeout = ACCEPT_PAUSE_MS;
+		}
 		if (timeout < 0 || timeout > MAX_WAIT_MS)
 			timeout = MAX_WAIT_MS;
 		log_flush(&ctx->log);
