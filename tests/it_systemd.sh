@@ -10,7 +10,8 @@
 # tests/systemd/harness.sh), the units and the binary are installed in it as
 # `make install-units` installs them, and for each variant:
 #   - the socket listens and the first connection starts the service;
-#   - GET of a file, a 404, HEAD and a range request pass through it;
+#   - GET of a file (over IPv4 and IPv6), a 404, HEAD and a range request
+#     pass through it;
 #   - its main process: uid neither 0 nor outside the dynamic range
 #     (61184-65519; www-data for the classic unit), NoNewPrivs 1, Seccomp 2,
 #     no capabilities; a private network namespace; its root is the empty
@@ -46,7 +47,13 @@ summary() {
 check() {
 	local name=$1 out
 	shift
-	if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "" "$out"; fi
+	if out=$("$@" 2>&1); then
+		ok "$name"
+		[[ -n ${HERMIT_TEST_VERBOSE:-} && -n $out ]] && printf '%s\n' "$out" | sed 's/^/    /'
+	else
+		fail "$name" "" "$out"
+	fi
+	return 0
 }
 
 cleanup() {
@@ -137,8 +144,8 @@ for unit in "${UNIT_FILES[@]}"; do
 done
 
 # ---- under systemd -----------------------------------------------------------
-if ! sd_prepare_tree; then
-	fail container "$SD_WHY"
+if ! sd_prepare_tree; then	# no mirror reachable, say: like a missing package
+	skip "systemd: container" "$SD_WHY"
 	summary
 fi
 if ! sd_boot; then
@@ -176,6 +183,8 @@ t_http() {
 	grep -q '^HTTP/1.1 200' "$hdr" || { echo "GET /hello.txt:"; cat "$hdr"; return 1; }
 	code=$(curl_in -o /dev/null -w '%{http_code}' http://127.0.0.1/) || return 1
 	[[ $code == 200 ]] || { echo "GET /: $code"; return 1; }
+	body=$(curl_in -g 'http://[::1]/hello.txt') || return 1
+	[[ $body == "hello from hermit" ]] || { echo "GET http://[::1]/hello.txt: body '$body'"; return 1; }
 	code=$(curl_in -o /dev/null -w '%{http_code}' http://127.0.0.1/no/such/file) || return 1
 	[[ $code == 404 ]] || { echo "GET /no/such/file: $code, not 404"; return 1; }
 	body=$(curl_in -I -D "$hdr" -o /dev/null -w '%{size_download}' http://127.0.0.1/sub/numbers.txt) || return 1
@@ -255,11 +264,15 @@ t_confined_line() {
 	done
 }
 
-# hermit --audit in a copy of UNIT (same sandbox; the socket comes from a
-# test socket on 127.0.0.1:8999 and the runtime root is its own).
+# hermit --audit (which needs no socket) in a copy of UNIT: the same sandbox,
+# with a runtime directory of its own.
 t_audit() {
 	local unit=$1 args=$2 name=hermit-audit-$3 out
-	sd_exec sh -c "sed -e '/^Requires=/d; /^After=/d; /^Type=/d; /^Restart=/d' \
+	# the copy gets a runtime directory (and empty root) of its own
+	local rtdir
+	rtdir=$(sd_exec sed -n 's/^RuntimeDirectory=//p' "$UNITDIR/$unit")
+	sd_exec sh -c "sed -e '/^Requires=/d; /^After=/d; /^Type=/d; /^Restart=/d; /^CollectMode=/d' \
+		${rtdir:+-e 's|^RuntimeDirectory=.*|RuntimeDirectory=$name|; s|/run/$rtdir|/run/$name|g'} \
 		$UNITDIR/$unit >/etc/systemd/system/$name.service" || return 1
 	sd_exec sh -c "mkdir -p /etc/systemd/system/$name.service.d && cat >/etc/systemd/system/$name.service.d/audit.conf" <<-EOF
 	[Service]
@@ -269,25 +282,15 @@ t_audit() {
 	StandardInput=null
 	StandardOutput=journal
 	StandardError=journal
-	$(sd_exec grep -q '^RootDirectory=' "$UNITDIR/$unit" &&
-		printf 'RuntimeDirectory=\nRuntimeDirectory=%s\nRootDirectory=/run/%s\n' "$name" "$name")
 	EOF
-	sd_exec sh -c "cat >/etc/systemd/system/$name.socket" <<-EOF
-	[Socket]
-	ListenStream=127.0.0.1:8999
-	FileDescriptorName=http
-	EOF
-	sctl daemon-reload && sctl start "$name.socket" || return 1
-	sctl start "$name.service"
+	sctl daemon-reload || return 1
+	local rc=0
+	sctl start "$name.service" 2>&1 || rc=1	# a oneshot: waits for hermit's exit
 	out=$(sd_exec journalctl --no-pager -o cat -u "$name.service")
-	sctl stop "$name.socket"
-	if [[ $(sctl show -P Result "$name.service") != success ]]; then
-		echo "$name.service: $(sctl show -P Result "$name.service"), exit status $(sctl show -P ExecMainStatus "$name.service")"
-		echo "$out"
-		return 1
-	fi
-	[[ -n ${HERMIT_TEST_VERBOSE:-} ]] && echo "$out" >&2
-	return 0
+	[[ $(sctl show -P Result "$name.service") == success ]] || rc=1
+	((rc == 0)) || echo "$name.service: $(sctl show -P Result "$name.service"), exit status $(sctl show -P ExecMainStatus "$name.service")"
+	echo "$out"
+	return "$rc"
 }
 
 # 200 requests, one connection each, 10 ms apart, while the service is
@@ -333,14 +336,34 @@ t_restart() {
 		{ echo "MainPID $before before, $after after: no restart happened"; return 1; }
 }
 
+# The end of a unit's journal, and the system calls for which the kernel's
+# seccomp killed a hermit process since the variant's checks began (from the
+# kernel log; a hermit killed by a filter logs nothing itself).
 journal_of() {
-	sd_exec journalctl --no-pager -o short-monotonic -n 40 -u "$1" | sed 's/^/    | /'
+	sd_exec journalctl --no-pager -o short-monotonic -n 20 -u "$1" | sed 's/^/    | /'
+	seccomp_kills | sed 's/^/    | /'
+}
+kernel_mark() { KMARK=$(dmesg 2>/dev/null | tail -n 1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'); }
+seccomp_kills() {
+	local nr name
+	dmesg 2>/dev/null | awk -v m="${KMARK:-0}" '
+		/type=1326/ && /comm="hermit"/ {
+			t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t)
+			if (t + 0 <= m + 0) next
+			for (i = 1; i <= NF; i++) if ($i ~ /^(uid|syscall)=/) { split($i, kv, "="); f[kv[1]] = kv[2] }
+			print f["uid"], f["syscall"]
+		}' | sort -u | while read -r uid nr; do
+		name=$(awk -v n="$nr" '$1 == "#define" && $3 == n { sub(/^__NR_/, "", $2); print $2; exit }' \
+			/usr/include/x86_64-linux-gnu/asm/unistd_64.h 2>/dev/null)
+		echo "kernel: seccomp killed hermit (uid $uid) in system call ${name:-$nr} ($nr)"
+	done
 }
 
 # ---- the variants ------------------------------------------------------------
 # hermit.socket + hermit.service, and hermit-chroot.socket + hermit-chroot.service
 socket_variant() {
 	local v=$1 socket=$1.socket service=$1.service pid root_check bnd
+	kernel_mark
 	case $v in
 	hermit) root_check=t_empty_root bnd=0000000000000000 ;;
 	hermit-chroot) root_check=t_chroot_root bnd=0000000000040000 ;;
@@ -399,6 +422,7 @@ t_inetd_loop() {
 
 inetd_variant() {
 	local v=hermit-inetd pid unit hold
+	kernel_mark
 	if ! sctl start hermit-inetd.socket; then
 		fail "$v: start hermit-inetd.socket" "" "$(journal_of hermit-inetd.socket)"
 		return
@@ -422,7 +446,6 @@ inetd_variant() {
 		check "$v: identity, no_new_privs, seccomp, capabilities of its process" t_status "$pid" dynamic 0000000000000000
 		check "$v: private network namespace" t_private_net "$pid"
 		check "$v: its root (t_empty_root)" t_empty_root "$pid"
-		check "$v: hermit's startup line in the journal" t_confined_line "$unit"
 	else
 		fail "$v: a connection runs in its own hermit-inetd@ instance" "" "$(journal_of 'hermit-inetd@*')"
 	fi
@@ -430,14 +453,16 @@ inetd_variant() {
 	wait "$hold" 2>/dev/null
 	check "$v: hermit --audit under the same sandbox blocks every must-block probe" t_audit hermit-inetd@.service "" "$v"
 	sctl stop hermit-inetd.socket
+	# failed instances are collected at once (CollectMode=): ask the journal
 	local failed
-	failed=$(sctl list-units --no-legend --plain --state=failed 'hermit-inetd@*')
+	failed=$(sd_exec journalctl --no-pager -o cat | grep -E '^hermit-inetd@.*: (Failed with result|Main process exited, code=(killed|dumped))')
 	[[ -z $failed ]] && ok "$v: no instance failed" || fail "$v: no instance failed" "" "$failed"
 }
 
 # hermit-classic.service: started as root, binds port 80 itself, drops itself
 classic_variant() {
 	local v=hermit-classic pid uid
+	kernel_mark
 	if ! sctl start hermit-classic.service; then
 		fail "$v: start hermit-classic.service" "" "$(journal_of hermit-classic.service)"
 		return
