@@ -723,6 +723,7 @@ static const struct {
 	{ SCMP_SYS(openat2), ANY },
 	{ SCMP_SYS(openat), OPEN_READ },
 	{ SCMP_SYS(close), ANY },
+	{ SCMP_SYS(dup), ANY },		/* a cached file kept by a connection for sendfile */
 	{ SCMP_SYS(fstat), ANY },
 	{ SCMP_SYS(newfstatat), ANY },
 	{ SCMP_SYS(statx), ANY },

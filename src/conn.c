@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "filecache.h"
 #include "limits.h"
 #include "request.h"
 #include "respond.h"
@@ -72,7 +73,7 @@ pool_put(struct buffer_pool *pool, void *p)
 	pool->count++;
 }
 
-void
+int
 conn_ctx_init(struct conn_ctx *ctx, const struct config *cfg, int epfd, atomic_uint *open_conns)
 {
 	memset(ctx, 0, sizeof(*ctx));
@@ -83,6 +84,7 @@ conn_ctx_init(struct conn_ctx *ctx, const struct config *cfg, int epfd, atomic_u
 	ctx->outpool.size = OUT_BUFFER_BYTES;
 	ctx->log.date_second = -1;
 	conn_ctx_tick(ctx);
+	return (ctx->files = filecache_new()) == NULL ? -1 : 0;
 }
 
 void
@@ -286,7 +288,7 @@ process(struct conn_ctx *ctx, struct conn *c)
 		} else {
 			int keep_alive_ok = !ctx->stopping && c->requests + 1 < cfg->max_requests;
 			c->requests++;
-			n = respond_request(cfg, &req, keep_alive_ok, ctx->date,
+			n = respond_request(cfg, ctx->files, ctx->now_ms, &req, keep_alive_ok, ctx->date,
 			    c->out + c->out_len, OUT_BUFFER_BYTES - c->out_len, &res);
 			log_response(ctx, c, &req, p, (size_t)r, &res);
 			c->in_off += (unsigned)r;

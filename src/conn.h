@@ -32,6 +32,7 @@ enum timer { TIMER_HEAD, TIMER_IDLE, TIMER_SEND, TIMER_COUNT };
 enum source { SOURCE_CONN, SOURCE_LISTENER, SOURCE_STOP };
 
 struct conn;
+struct filecache;
 
 struct conn_list {
 	struct conn *head, *tail;
@@ -52,13 +53,15 @@ struct conn_ctx {
 	int stopping;
 	struct conn_list timers[TIMER_COUNT];
 	struct buffer_pool inpool, outpool;
+	struct filecache *files;
 	int64_t now_ms;			/* monotonic */
 	time_t now;			/* wall clock, for Date and the log */
 	char date[HTTPDATE_LEN + 1];
 	struct logbuf log;
 };
 
-void conn_ctx_init(struct conn_ctx *ctx, const struct config *cfg, int epfd,
+/* Returns 0, or -1 when out of memory. */
+int conn_ctx_init(struct conn_ctx *ctx, const struct config *cfg, int epfd,
     atomic_uint *open_conns);
 /* Reads the clocks once per loop turn (vDSO: no system call). */
 void conn_ctx_tick(struct conn_ctx *ctx);

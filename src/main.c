@@ -26,6 +26,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "filecache.h"
 #include "confine.h"
 #include "listen.h"
 #include "log.h"
@@ -58,13 +59,13 @@ cpu_count(void)
 }
 
 /* Descriptors: one per connection, a quarter more for files being sent,
- * and the fixed ones. Raise the soft limit while we still may; if the hard
+ * and the fixed ones (each worker's file cache among them). Raise the soft limit while we still may; if the hard
  * limit is lower, serve fewer connections (and say so when the operator asked
  * for more). One connection on stdio needs only a handful. */
 static unsigned long
 size_fd_limit(struct options *o)
 {
-	const unsigned long fixed = 64 + MAX_LISTENERS + 4UL * o->workers;
+	const unsigned long fixed = 64 + MAX_LISTENERS + (4UL + FILECACHE_SLOTS) * o->workers;
 	unsigned long conns = o->stdio ? 1 : o->max_connections;
 	unsigned long want = fixed + conns + conns / 4;
 	struct rlimit rl;

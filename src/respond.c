@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "encoding.h"
+#include "filecache.h"
 #include "etag.h"
 #include "httpdate.h"
 #include "limits.h"
@@ -169,7 +170,8 @@ newer_or_same(const struct stat *variant, const struct stat *file)
 /* Looks for FILE.br, FILE.zst, FILE.gz (in that order of preference) among
  * the codings the client accepts; rel has room for the suffix. */
 static void
-choose_variant(int rootfd, char *rel, size_t rellen, unsigned accepted, struct chosen *c)
+choose_variant(struct filecache *fc, int64_t now_ms, int rootfd, char *rel, size_t rellen,
+    unsigned accepted, struct chosen *c)
 {
 	static const struct { unsigned bit; const char *suffix; const char *coding; } v[] = {
 		{ ENCODING_BR, ".br", "br" },
@@ -183,15 +185,10 @@ choose_variant(int rootfd, char *rel, size_t rellen, unsigned accepted, struct c
 		if (!(accepted & v[i].bit))
 			continue;
 		strcpy(rel + rellen, v[i].suffix);
-		fd = resolve_open(rootfd, rel, &st);
+		fd = filecache_open(fc, rootfd, rel, &st, now_ms);
 		rel[rellen] = '\0';
-		if (fd < 0)
+		if (fd < 0 || !S_ISREG(st.st_mode) || !newer_or_same(&st, &c->st))
 			continue;
-		if (!S_ISREG(st.st_mode) || !newer_or_same(&st, &c->st)) {
-			close(fd);
-			continue;
-		}
-		close(c->fd);
 		c->fd = fd;
 		c->st = st;
 		c->encoding = v[i].coding;
@@ -276,8 +273,9 @@ redirect_to_dir(const struct config *cfg, const struct request *req, int close,
 }
 
 size_t
-respond_request(const struct config *cfg, const struct request *req, int keep_alive_ok,
-    const char *date, char *out, size_t size, struct response *res)
+respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
+    const struct request *req, int keep_alive_ok, const char *date, char *out, size_t size,
+    struct response *res)
 {
 	char rel[VHOST_MAX + 2 + RESOLVE_PATH_MAX + sizeof("/index.html.zst")];
 	char tag[ETAG_MAX], lastmod[HTTPDATE_LEN + 1];
@@ -315,25 +313,22 @@ respond_request(const struct config *cfg, const struct request *req, int keep_al
 	rel[r] = '\0';
 
 	c.encoding = NULL;
-	if ((c.fd = resolve_open(cfg->rootfd, rel, &c.st)) < 0)
+	filecache_begin(fc);
+	if ((c.fd = filecache_open(fc, cfg->rootfd, rel, &c.st, now_ms)) < 0)
 		return error_page(cfg, -c.fd, closing, req->minor_version, head_only,
 		    NULL, date, out, size, res);
 	if (S_ISDIR(c.st.st_mode)) {
-		close(c.fd);
 		if (!dir_slash && req->path.len > 0 && r > (int)prefix)
 			return redirect_to_dir(cfg, req, closing, date, out, size, res);
 		if (r > 0 && rel[r - 1] != '/')
 			rel[r++] = '/';
 		memcpy(rel + r, "index.html", sizeof("index.html"));
 		r += (int)sizeof("index.html") - 1;
-		if ((c.fd = resolve_open(cfg->rootfd, rel, &c.st)) < 0 || S_ISDIR(c.st.st_mode)) {
-			if (c.fd >= 0)
-				close(c.fd);
+		c.fd = filecache_open(fc, cfg->rootfd, rel, &c.st, now_ms);
+		if (c.fd < 0 || S_ISDIR(c.st.st_mode))
 			return error_page(cfg, 404, closing, req->minor_version, head_only,
 			    NULL, date, out, size, res);
-		}
 	} else if (dir_slash && req->path.len > 1) {	/* "/file/" names no directory */
-		close(c.fd);
 		return error_page(cfg, 404, closing, req->minor_version, head_only,
 		    NULL, date, out, size, res);
 	}
@@ -343,7 +338,7 @@ respond_request(const struct config *cfg, const struct request *req, int keep_al
 	if (req->accept_encoding.p != NULL)
 		accepted = encoding_accepted(req->accept_encoding.p, req->accept_encoding.len);
 	if (accepted != 0 && req->range.p == NULL)
-		choose_variant(cfg->rootfd, rel, (size_t)r, accepted, &c);
+		choose_variant(fc, now_ms, cfg->rootfd, rel, (size_t)r, accepted, &c);
 
 	taglen = etag_format(&c.st, tag);
 	httpdate_format(c.st.st_mtim.tv_sec, lastmod);
@@ -360,7 +355,6 @@ respond_request(const struct config *cfg, const struct request *req, int keep_al
 		else if (rr == RANGE_UNSATISFIABLE) {
 			char cr[64];
 			struct head x = { cr, 0, sizeof(cr) - 1, 0 };
-			close(c.fd);
 			PUTS(&x, "Content-Range: bytes */");
 			put_u64(&x, (uint64_t)c.st.st_size);
 			PUTS(&x, "\r\n");
@@ -407,27 +401,25 @@ respond_request(const struct config *cfg, const struct request *req, int keep_al
 		PUTS(&h, "Vary: Accept-Encoding\r\n");
 	connection_header(&h, closing, req->minor_version);
 	PUTS(&h, "\r\n");
-	if (h.overflow) {
-		close(c.fd);
+	if (h.overflow)
 		return error_page(cfg, 500, 1, req->minor_version, head_only, NULL, date,
 		    out, size, res);
-	}
 	if (status == 304 || head_only || res->body_len == 0) {
 		res->body_len = 0;
-		close(c.fd);
 		return h.len;
 	}
 	res->log_bytes = res->body_len;
 	if (res->body_len <= SMALL_BODY_BYTES && res->body_len <= size - h.len) {
-		int ok = copy_body(c.fd, out + h.len, res->body_off, res->body_len) == 0;
-		close(c.fd);
-		if (!ok)	/* shrank since fstat: never send a wrong length */
+		if (copy_body(c.fd, out + h.len, res->body_off, res->body_len) == -1)	/* shrank since fstat: never send a wrong length */
 			return error_page(cfg, 500, 1, req->minor_version, head_only, NULL,
 			    date, out, size, res);
 		h.len += res->body_len;
 		res->body_len = 0;
 		return h.len;
 	}
-	res->body_fd = c.fd;
+	/* The connection keeps the file for sendfile; the cache keeps its own. */
+	if ((res->body_fd = dup(c.fd)) == -1)
+		return error_page(cfg, 503, 1, req->minor_version, head_only, NULL, date,
+		    out, size, res);
 	return h.len;
 }

@@ -1,6 +1,7 @@
 /*
  * respond: the answer to one parsed request, written as bytes. It resolves
- * the path (through resolve, the only opener of content), applies the
+ * the path (through the worker's filecache and resolve, the only opener of
+ * content), applies the
  * conditional headers (If-None-Match before If-Modified-Since, RFC 9110
  * §13.2.2), Range and If-Range (one range → 206; several → 200 whole),
  * chooses a precompressed variant (FILE.br, FILE.zst, FILE.gz: publishable,
@@ -32,10 +33,13 @@ struct response {
 	char vhost[VHOST_MAX + 2];	/* the site, for the access log ("" without --vhosts) */
 };
 
-/* keep_alive_ok: the caller would keep the connection open (request count,
+/* Files are found through the worker's cache fc (see filecache.h).
+ * keep_alive_ok: the caller would keep the connection open (request count,
  * shutdown). Returns the bytes written to out (head, and small body). */
-size_t respond_request(const struct config *cfg, const struct request *req,
-    int keep_alive_ok, const char *date, char *out, size_t size, struct response *res);
+struct filecache;
+size_t respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
+    const struct request *req, int keep_alive_ok, const char *date, char *out, size_t size,
+    struct response *res);
 
 /* An error answer (status 400, 414, 431, 501, 503, 505...) with a short HTML
  * body; the connection is closed after it when close is set. */

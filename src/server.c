@@ -205,7 +205,10 @@ worker_init(struct server *s, struct worker *w, char *why, size_t whysize)
 		snprintf(why, whysize, "epoll_create1: %s", strerror(errno));
 		return -1;
 	}
-	conn_ctx_init(&w->ctx, s->cfg, epfd, &s->open_conns);
+	if (conn_ctx_init(&w->ctx, s->cfg, epfd, &s->open_conns) == -1) {
+		snprintf(why, whysize, "out of memory");
+		return -1;
+	}
 	for (unsigned i = 0; i < s->nls; i++)
 		if (add(epfd, s->ls[i].fd, EPOLLIN | EPOLLEXCLUSIVE, &s->ls[i]) == -1) {
 			snprintf(why, whysize, "epoll_ctl: %s", strerror(errno));

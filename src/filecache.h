@@ -1,0 +1,36 @@
+/*
+ * filecache: each worker's short memory of open content files, so that a
+ * hot file is not looked up again (openat2 path walk, Landlock checks,
+ * close) on every request. It only remembers what resolve_open() answered:
+ * the descriptor, or "not there" (so absent FILE.gz variants cost nothing).
+ *
+ * An entry is trusted for at most FILECACHE_TTL_MS. Every hit still
+ * fstat()s the cached descriptor and re-applies the publishing policy, so a
+ * file changed in place is seen at once (new size, mtime, ETag, mode); a
+ * file replaced by rename, created or deleted is seen within the TTL.
+ * Descriptors returned stay open until the next filecache_begin() on the
+ * same cache: callers that keep one longer (a body sent with sendfile) dup()
+ * it. One cache per worker thread; nothing is shared.
+ */
+#ifndef HERMIT_FILECACHE_H
+#define HERMIT_FILECACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#define FILECACHE_SLOTS 512	/* also descriptors held, per worker */
+#define FILECACHE_TTL_MS 1000
+
+struct filecache;
+
+struct filecache *filecache_new(void);
+
+/* Starts one request's lookups: closes the descriptors evicted by the last one. */
+void filecache_begin(struct filecache *fc);
+
+/* resolve_open() through the cache; the descriptor belongs to the cache. */
+int filecache_open(struct filecache *fc, int rootfd, const char *rel, struct stat *st,
+    int64_t now_ms);
+
+#endif
