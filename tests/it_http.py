@@ -79,6 +79,7 @@ def build_tree():
         "comp/priv.html.gz": (b"SECRET-GZIP", 0o600, OLD),
         "cache/file.txt": (b"cached content\n", 0o644, OLD),
         "range/digits.txt": (b"0123456789", 0o644, OLD),
+        "privindex/index.html": (b"private index", 0o600),
     }
     for i in range(20):
         files["p/%d.txt" % i] = b"pipelined body %d\n" % i
@@ -229,6 +230,16 @@ def get_serves_file():
 
 
 @test
+def get_query_and_encoded_names():
+    for p in ("/hello.txt?x=1&y=%zz", "/hello.txt?", "/hello%2etxt", "/%68ello.txt",
+              "//hello.txt"):
+        r = req(p)
+        eq((r.status, r.body), (200, HELLO), p)
+    r = req("/hello.txt/")
+    eq(r.status, 404, "a file named with a trailing slash")
+
+
+@test
 def get_with_http_client_and_curl():
     r = http(site().port, "GET", "/hello.txt")
     eq((r.status, r.body), (200, HELLO), "http.client GET")
@@ -251,6 +262,17 @@ def head_same_headers_without_body():
     gd = {k.lower(): v for k, v in get.headers if k.lower() not in ("date", "connection")}
     eq(hd, gd, "HEAD headers versus GET headers")
     eq(get.body, HELLO, "GET body after HEAD")
+
+
+@test
+def head_of_errors_without_body():
+    data = raw(site().port, b"HEAD /nope HTTP/1.1\r\nHost: a\r\n\r\n"
+                            b"HEAD /dir HTTP/1.1\r\nHost: a\r\n\r\n"
+                            b"GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    rs = parse_responses(data, heads=(0, 1))
+    eq([(r.status, r.body) for r in rs], [(404, b""), (301, b""), (200, HELLO)],
+       "HEAD of a 404 and a 301, then a GET")
+    ok(int(rs[0].header("Content-Length", "0")) > 0, "HEAD 404 announces its body length")
 
 
 @test
@@ -512,6 +534,13 @@ def not_world_readable_404():
         eq(r.status, 404, p)
         ok(b"private" not in r.body and b"group only" not in r.body
            and b"behind" not in r.body, "%s leaked content" % p)
+
+
+@test
+def unpublishable_index_404():
+    r = req("/privindex/")
+    eq(r.status, 404, "directory whose index.html is 0600")
+    ok(b"private index" not in r.body, "leaked the index")
 
 
 @test
@@ -893,9 +922,7 @@ def huge_sparse_file_over_4gib():
     # A GET of the whole file announces the full length; read a little, then leave.
     with Conn(site().port) as c:
         c.send(b"GET /huge.bin HTTP/1.1\r\nHost: a\r\n\r\n")
-        while b"\r\n\r\n" not in c.buf:
-            ok(c._fill(time.monotonic() + 5), "closed before the head")
-        head = c.buf.split(b"\r\n\r\n")[0]
+        head = c.read_head()
         ok(b"\r\nContent-Length: %d\r\n" % HUGE_SIZE in head + b"\r\n", "GET head: %r" % head)
     served_after()
 
@@ -909,6 +936,48 @@ def big_file_integrity():
     ok(r.body == want, "content differs")
     r = ranged("bytes=1000000-1000009", path="/big.bin")
     eq((r.status, r.body), (206, want[1000000:1000010]), "range in a large file")
+
+
+@test(timeout=30)
+def file_shrinking_while_sent_closes():
+    """A file cut short during sendfile: the response stops at the new end and
+    the connection is closed; nothing is padded or invented. (sendfile sends
+    pages by reference, so the cut lies far beyond anything already queued:
+    a 64 KiB receive buffer and at most 4 MiB of send buffer.)"""
+    pattern = bytes(range(256)) * 4096 * 32     # 32 MiB
+    cut = 16 << 20
+    p = write_file(WWW, "shrink.bin", pattern)
+    with Conn(site().port, rcvbuf=65536) as c:
+        c.send(b"GET /shrink.bin HTTP/1.1\r\nHost: a\r\n\r\n")
+        head = c.read_head()
+        ok(b"Content-Length: %d" % len(pattern) in head, "head %r" % head)
+        got = bytearray(c.buf)
+        c.buf = b""
+        while len(got) < 65536:
+            got += c.sock.recv(65536)
+        os.truncate(p, cut)
+        deadline = time.monotonic() + 10
+        c.sock.settimeout(1)
+        eof = False
+        while time.monotonic() < deadline:
+            try:
+                d = c.sock.recv(1 << 20)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                eof = True
+                break
+            if not d:
+                eof = True
+                break
+            got += d
+        ok(eof, "connection still open 10s after the file shrank (%d bytes received)" % len(got))
+        eq(len(got), cut, "body bytes received from a file cut to %d bytes" % cut)
+        if got != pattern[:len(got)]:
+            at = next(i for i in range(len(got)) if got[i] != pattern[i])
+            raise AssertionError("bytes received differ from the file's at offset %d" % at)
+    os.unlink(p)
+    served_after()
 
 
 # ---------------------------------------------------------------- precompressed variants

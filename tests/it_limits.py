@@ -34,27 +34,10 @@ def served(port, what="a new client"):
     eq((r.status, r.body), (200, HELLO), what)
 
 
-def small_rcvbuf_conn(port):
-    """A connection with a small receive buffer, for clients that stop reading."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.settimeout(5)
-    s.connect(("127.0.0.1", port))
-    return Conn.wrap(s)
-
-
 def reset_close(sock):
     """Closes with a RST (SO_LINGER 0), as a client that vanishes."""
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()
-
-
-def read_head(c, timeout=5):
-    deadline = time.monotonic() + timeout
-    while b"\r\n\r\n" not in c.buf:
-        ok(c._fill(deadline), "connection closed before the response head")
-    head, c.buf = c.buf.split(b"\r\n\r\n", 1)
-    return head
 
 
 def drain(c, limit, timeout):
@@ -159,9 +142,9 @@ def timeouts_reset_per_request():
 @test(timeout=60)
 def send_timeout_client_never_reads():
     with Server(ROOT, ["--send-timeout", "2"]) as s:
-        c = small_rcvbuf_conn(s.port)
+        c = Conn(s.port, rcvbuf=4096)
         c.send(GET_BIG)
-        head = read_head(c)
+        head = c.read_head()
         ok(b" 200 " in head.split(b"\r\n")[0], "status line %r" % head[:60])
         time.sleep(5)      # the server is stuck for more than its send timeout
         got = drain(c, BIG, 30)
@@ -176,7 +159,7 @@ def send_timeout_slow_but_steady_client_kept():
     with Server(ROOT, ["--send-timeout", "2"]) as s:
         with Conn(s.port) as c:
             c.send(b"GET /big.bin HTTP/1.1\r\nHost: a\r\nRange: bytes=0-4194303\r\n\r\n")
-            read_head(c)
+            c.read_head()
             got = len(c.buf)
             c.buf = b""
             t0 = time.monotonic()
@@ -367,9 +350,9 @@ def _rss_kib(pid):
 def sigterm_lets_inflight_response_finish():
     size = 64 * 1024 * 1024
     with Server(ROOT, ["--grace", "10"]) as s:
-        c = small_rcvbuf_conn(s.port)
+        c = Conn(s.port, rcvbuf=4096)
         c.send(b"GET /big.bin HTTP/1.1\r\nHost: a\r\nRange: bytes=0-%d\r\n\r\n" % (size - 1))
-        head = read_head(c)
+        head = c.read_head()
         ok(b" 206 " in head.split(b"\r\n")[0], "status line %r" % head[:60])
         t0 = time.monotonic()
         s.proc.send_signal(signal.SIGTERM)
@@ -394,9 +377,9 @@ def sigterm_lets_inflight_response_finish():
 @test(timeout=40)
 def sigterm_grace_period_expires():
     with Server(ROOT, ["--grace", "2", "--send-timeout", "60"]) as s:
-        c = small_rcvbuf_conn(s.port)
+        c = Conn(s.port, rcvbuf=4096)
         c.send(GET_BIG)
-        read_head(c)
+        c.read_head()
         t0 = time.monotonic()
         s.proc.send_signal(signal.SIGTERM)
         try:

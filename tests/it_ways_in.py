@@ -103,6 +103,9 @@ def listen_ipv6():
         skip("no IPv6 loopback")
     with Server(ROOT, host="::1") as s:
         check_serves(s.port, host="::1", what="[::1]")
+        lines = wait_for(lambda: len(s.access_lines()) >= 2 and s.access_lines(), 5)
+        ok(lines and all(l.startswith("::1 ") for l in lines),
+           "peer address in the access log: %r" % s.access_lines())
 
 
 @test
