@@ -10,6 +10,7 @@ import os
 import re
 import select
 import socket
+import subprocess
 import sys
 import time
 
@@ -353,6 +354,44 @@ def stdio_under_tcpserver():
     proc.wait(5)
 
 
+# The forms that bind every address (":PORT", "[::]:PORT" and the default
+# [::]:80 as root) are tried in a private network namespace, where "every
+# address" is only its own loopback: nothing is exposed to the machine's network.
+
+def netns_child():
+    """Runs inside `unshare --net`: prints `netns: ok` or raises."""
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True, timeout=10)
+    port = free_port()
+    for form in (":%d" % port, "[::]:%d" % port):
+        with Server(ROOT, ["--listen", form], listen=False, port=port) as s:
+            check_serves(port, "127.0.0.1", "%s over IPv4" % form)
+            check_serves(port, "::1", "%s over IPv6" % form)
+    if is_root():
+        with Server(ROOT, [], listen=False, port=80) as s:
+            check_serves(80, "127.0.0.1", "default address over IPv4")
+            check_serves(80, "::1", "default address over IPv6")
+            ok(re.search(r"^hermit: serving .* on \[::\]:80", s.log(), re.M),
+               "serving line for the default: %r" % s.log())
+    print("netns: ok")
+
+
+@test(timeout=60)
+def dual_stack_and_default_address_in_private_netns():
+    if not (have_tool("unshare") and have_tool("ip")):
+        skip("unshare or ip not installed")
+    if not is_root():
+        skip("a network namespace needs root")
+    if not have_ipv6():
+        skip("no IPv6 loopback")
+    env = dict(os.environ, HERMIT_IT_NETNS="1")
+    cp = subprocess.run(["unshare", "--net", "--", sys.executable, os.path.abspath(__file__),
+                         BIN], capture_output=True, timeout=50, env=env)
+    out = (cp.stdout + cp.stderr).decode("utf-8", "replace")
+    if cp.returncode != 0 and "unshare failed" in out:
+        skip("cannot create a network namespace here: %s" % out.strip()[:200])
+    ok(cp.returncode == 0 and "netns: ok" in out, "in the private namespace:\n%s" % out[-3000:])
+
+
 def _connectable(port):
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
@@ -361,4 +400,7 @@ def _connectable(port):
         return False
 
 
+if os.environ.get("HERMIT_IT_NETNS") == "1":
+    netns_child()
+    sys.exit(0)
 run_all("it_ways_in")
