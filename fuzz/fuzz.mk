@@ -1,0 +1,48 @@
+# Fuzzing with libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer
+# (clang from Debian: packages clang and libclang-rt-14-dev). Included by
+# the Makefile; see docs/SECURITY-TESTING.md.
+#
+# make fuzz FUZZ_SECONDS=N   build every target, run each for N seconds
+#                            (FUZZ_TARGETS="request range" for a subset)
+# make fuzz-regress          run every target once over its seed corpus
+# make fuzz-build            only build them (build-fuzz/fuzz_NAME)
+# make fuzz-clean            remove build-fuzz/ (its corpus and crashes too)
+#
+# Each target starts from fuzz/corpus/NAME (checked in, never written) and
+# keeps what it learns in build-fuzz/corpus/NAME; crashes are saved as
+# build-fuzz/crashes/NAME-crash-*. Long campaigns: see docs/SECURITY-TESTING.md.
+
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD = build-fuzz
+FUZZ_TARGETS ?= request resolve_path resolve_host range httpdate encoding etag log conn
+# Every module but those that start, confine or thread the process.
+FUZZ_MODULES = $(filter-out options listen confine audit server,$(MODULES))
+FUZZ_OBJS = $(FUZZ_MODULES:%=$(FUZZ_BUILD)/%.o)
+FUZZ_SAN = address,undefined
+FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -DHERMIT_VERSION='"$(VERSION)"' -DHERMIT_SANITIZER=1 \
+	$(WARN) -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -Isrc
+
+$(FUZZ_BUILD)/%.o: src/%.c src/*.h | $(FUZZ_BUILD)/.dir
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJS)
+
+$(FUZZ_BUILD)/.dir:
+	mkdir -p $(FUZZ_BUILD)
+	touch $@
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+fuzz: fuzz-build
+	./fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-regress: fuzz-build
+	./fuzz/run.sh $(FUZZ_BUILD) 0 $(FUZZ_TARGETS)
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+.SECONDARY: $(FUZZ_OBJS)
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-clean

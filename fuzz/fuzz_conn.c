@@ -1,0 +1,419 @@
+/*
+ * fuzz_conn: one connection's state machine (conn.h) driven by a fake peer
+ * from a single thread: the fuzzer's bytes are a script of what the peer
+ * does, on a socketpair or (as with --stdio) on two pipes, against a small
+ * content tree made once in a temporary directory.
+ *
+ * The script: byte 0 picks the configuration (--vhosts, stdio pipes or a
+ * socket, access log, small buffers for short writes: 4 KiB pipes or TCP
+ * over loopback with the smallest windows instead of a socketpair, the
+ * header-byte and request limits), byte 1 the field limit; then each op is
+ *   0-2  write the next 1-256 bytes (the peer's write may be short)
+ *   3    write the next 32-8192 bytes (pipelines, oversized heads)
+ *   4    read 256-65536 bytes of the response (or fewer: slow reader)
+ *   5    half-close: the peer sends FIN (closes its write end)
+ *   6    let 0-63.75 seconds pass and expire deadlines
+ *   7    reset: the peer closes everything, mid-whatever (TCP: an RST)
+ * and conn_event() is called after each, as the event loop would (the
+ * server's descriptors are non-blocking, so EAGAIN is exercised whenever
+ * the peer is ahead or behind).
+ *
+ * Invariants:
+ * - no crash, no sanitizer report, no leak (LeakSanitizer at exit);
+ * - after the script, once every deadline has passed, the connection is
+ *   closed: nothing can hold a slot forever;
+ * - afterwards the open-connection counters are back to zero and no
+ *   descriptor is left open beyond what the worker's file cache may hold;
+ * - what the server wrote is a sequence of complete HTTP/1.1 responses,
+ *   each head with a Content-Length its body matches (checked when no
+ *   HEAD request could have been sent), of which only the last may be cut
+ *   short (a send deadline or a reset).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <signal.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "fuzz.h"
+
+#define OUTPUT_CHECK_MAX (4u << 20)
+#define FILES_IN_TREE 20
+
+static char rootdir[] = "/tmp/hermit-fuzz-XXXXXX";
+static int rootfd = -1, epfd = -1, tcp_listener = -1;
+static struct sockaddr_in tcp_addr;
+
+static void
+put_file(const char *rel, size_t size, mode_t mode)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", rootdir, rel);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)) == -1)
+		abort();
+	for (size_t i = 0; i < size; i++) {
+		char c = (char)('a' + i % 26);
+		if (write(fd, &c, 1) != 1)
+			abort();
+	}
+	fchmod(fd, mode);
+	close(fd);
+}
+
+static void
+put_dir(const char *rel)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", rootdir, rel);
+	if (mkdir(path, 0755) == -1)
+		abort();
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+remove_root(void)
+{
+	nftw(rootdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The content tree: small and large files (the large one goes out with
+ * sendfile), precompressed variants, a directory with an index, names the
+ * policy refuses, and sites for --vhosts. */
+static void
+setup(void)
+{
+	char path[256];
+
+	signal(SIGPIPE, SIG_IGN);	/* as hermit does: a gone reader is EPIPE */
+	if (mkdtemp(rootdir) == NULL)
+		abort();
+	atexit(remove_root);
+	put_file("index.html", 100, 0644);
+	put_file("big.bin", 40000, 0644);
+	put_file("a.txt", 3000, 0644);
+	put_file("a.txt.gz", 300, 0644);
+	put_file("a.txt.br", 200, 0644);
+	put_file("empty", 0, 0644);
+	put_file("secret.txt", 10, 0600);
+	put_file(".hidden", 10, 0644);
+	put_dir("dir");
+	put_file("dir/index.html", 50, 0644);
+	put_file("dir/x.css", 20000, 0644);
+	put_dir(".well-known");
+	put_file(".well-known/t.txt", 5, 0644);
+	put_dir("localhost");
+	put_file("localhost/index.html", 30, 0644);
+	put_dir("_default");
+	put_file("_default/index.html", 40, 0644);
+	snprintf(path, sizeof(path), "%s/out", rootdir);
+	if (symlink("/etc/passwd", path) == -1)
+		abort();
+	if ((rootfd = open(rootdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		abort();
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		abort();
+	tcp_addr.sin_family = AF_INET;
+	tcp_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((tcp_listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(tcp_listener, (struct sockaddr *)&tcp_addr, sizeof(tcp_addr)) == -1 ||
+	    listen(tcp_listener, 16) == -1 ||
+	    getsockname(tcp_listener, (struct sockaddr *)&tcp_addr, &(socklen_t){ sizeof(tcp_addr) }) == -1)
+		abort();
+}
+
+static void
+nonblock(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* The fake peer: where it writes requests and reads responses. */
+struct peer {
+	int wfd, rfd;		/* -1 once closed */
+	int tcp;		/* a reset is an RST */
+	char *out;		/* what the server wrote */
+	size_t outlen;
+	int out_overflow;
+};
+
+/* Reads at most want bytes of what is there; returns how many. */
+static size_t
+peer_read(struct peer *p, size_t want)
+{
+	char buf[65536];
+	size_t got = 0;
+
+	while (want > 0 && p->rfd >= 0) {
+		ssize_t n = read(p->rfd, buf, want < sizeof(buf) ? want : sizeof(buf));
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (p->outlen + (size_t)n > OUTPUT_CHECK_MAX)
+			p->out_overflow = 1;
+		else {
+			memcpy(p->out + p->outlen, buf, (size_t)n);
+			p->outlen += (size_t)n;
+		}
+		want -= (size_t)n;
+	}
+	return got;
+}
+
+static void
+peer_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Whether the server wrote complete responses (only the last may be cut). */
+static void
+check_output(const char *o, size_t len)
+{
+	while (len > 0) {
+		const char *end = memmem(o, len, "\r\n\r\n", 4), *cl;
+		size_t head, body = 0;
+
+		FUZZ_ASSERT(memcmp(o, "HTTP/1.1 ", len < 9 ? len : 9) == 0);
+		if (end == NULL)
+			return;	/* the last one, cut in its head */
+		head = (size_t)(end - o) + 4;
+		cl = memmem(o, head, "\r\nContent-Length: ", 18);
+		if (cl != NULL)
+			body = strtoull(cl + 18, NULL, 10);
+		else
+			FUZZ_ASSERT(memcmp(o + 9, "304 ", 4) == 0);
+		if (head + body > len)
+			return;	/* the last one, cut in its body */
+		o += head + body;
+		len -= head + body;
+	}
+}
+
+/* --stdio: requests on one pipe, responses on another (small ones: short writes). */
+static struct conn *
+open_pipes(struct conn_ctx *ctx, struct peer *p, int small)
+{
+	int in[2], out[2];
+
+	if (pipe2(in, O_CLOEXEC | O_NONBLOCK) == -1 || pipe2(out, O_CLOEXEC | O_NONBLOCK) == -1)
+		abort();
+	if (small) {
+		fcntl(in[1], F_SETPIPE_SZ, 4096);
+		fcntl(out[1], F_SETPIPE_SZ, 4096);
+	}
+	p->wfd = in[1];
+	p->rfd = out[0];
+	return conn_open(ctx, in[0], out[1], "stdio");
+}
+
+static struct conn *
+open_unix(struct conn_ctx *ctx, struct peer *p)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) == -1)
+		abort();
+	p->wfd = p->rfd = sv[1];
+	return conn_open(ctx, sv[0], sv[0], "192.0.2.1");
+}
+
+/* TCP over loopback with the smallest buffers: writes are short and
+ * EAGAIN comes soon; a reset is a real RST. Each connection comes from
+ * another 127.x.y.z, so TIME_WAIT never exhausts the ports. */
+static struct conn *
+open_tcp(struct conn_ctx *ctx, struct peer *p)
+{
+	static uint32_t next;
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	int fd, sfd, tiny = 1;
+
+	src.sin_addr.s_addr = htonl(0x7f010000u | (next++ & 0xffffu));
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		abort();
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &tiny, sizeof(tiny));
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1 ||
+	    connect(fd, (struct sockaddr *)&tcp_addr, sizeof(tcp_addr)) == -1)
+		abort();
+	if ((sfd = accept4(tcp_listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) == -1)
+		abort();
+	setsockopt(sfd, SOL_SOCKET, SO_SNDBUF, &tiny, sizeof(tiny));
+	nonblock(fd);
+	p->wfd = p->rfd = fd;
+	p->tcp = 1;
+	return conn_open(ctx, sfd, sfd, "127.0.0.1");
+}
+
+static int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (d == NULL)
+		abort();
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* One context per --max-header-bytes choice (its input buffers have that
+ * size), kept for the whole run as a worker keeps its own: pooled buffers
+ * and the file cache carry over from one input to the next, as they do
+ * from one connection to the next. */
+static struct config cfgs[4];
+static struct conn_ctx ctxs[4];
+static atomic_uint open_conns;
+static int fd_baseline = -1;
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const unsigned header_bytes[4] = { 1024, 2048, 8192, 65536 };
+	static const unsigned requests[4] = { 1000, 1, 2, 5 };
+	struct config *cfg;
+	struct conn_ctx *ctx;
+	struct conn *c;
+	struct peer p = { -1, -1, 0, NULL, 0, 0 };
+	size_t i = 2;
+	unsigned k;
+	int stdio, small, head_sent = 0;
+
+	if (rootfd < 0)
+		setup();
+	if (size < 2)
+		return 0;
+	k = (data[0] >> 4) & 3;
+	cfg = &cfgs[k];
+	ctx = &ctxs[k];
+	if (cfg->max_header_bytes == 0) {
+		cfg->max_header_bytes = header_bytes[k];
+		if (conn_ctx_init(ctx, cfg, epfd, &open_conns) != 0)
+			abort();
+	}
+	cfg->rootfd = rootfd;
+	cfg->vhosts = data[0] & 1;
+	stdio = (data[0] >> 1) & 1;
+	cfg->access_log = (data[0] >> 2) & 1;
+	cfg->hide_version = data[1] >> 7;
+	cfg->max_connections = 16;
+	cfg->max_header_fields = 1 + data[1] % 120;
+	cfg->max_requests = requests[data[0] >> 6];
+	cfg->header_timeout = 2;
+	cfg->idle_timeout = 3;
+	cfg->send_timeout = 4;
+	cfg->grace = 1;
+
+	small = (data[0] >> 3) & 1;
+	if (stdio)
+		c = open_pipes(ctx, &p, small);
+	else if (small)
+		c = open_tcp(ctx, &p);
+	else
+		c = open_unix(ctx, &p);
+	FUZZ_ASSERT(c != NULL && ctx->nconns == 1 && open_conns == 1);
+	if (fd_baseline < 0)
+		fd_baseline = open_fds() - (stdio ? 4 : 2);
+	if ((p.out = malloc(OUTPUT_CHECK_MAX)) == NULL)
+		abort();
+	head_sent = memmem(data, size, "HEAD", 4) != NULL;
+
+	while (i < size && ctx->nconns > 0) {
+		unsigned op = data[i++] & 7, arg = 0;
+		uint32_t ev = EPOLLIN | EPOLLOUT;
+		size_t n;
+		if (op <= 4 || op == 6) {	/* these take an argument byte */
+			if (i == size)
+				break;
+			arg = data[i++];
+		}
+		switch (op) {
+		case 0: case 1: case 2: case 3:
+			n = op == 3 ? ((size_t)arg + 1) * 32 : (size_t)arg + 1;
+			if (n > size - i)
+				n = size - i;
+			if (p.wfd >= 0 && n > 0) {
+				ssize_t w = write(p.wfd, data + i, n);
+				(void)w;	/* short or EAGAIN: the peer is ahead */
+			}
+			i += n;
+			ev = EPOLLIN;
+			break;
+		case 4:
+			peer_read(&p, ((size_t)arg + 1) * 256);
+			ev = EPOLLOUT;
+			break;
+		case 5:
+			if (p.wfd == p.rfd)
+				shutdown(p.wfd, SHUT_WR);
+			else
+				peer_close(&p.wfd);
+			ev = EPOLLIN | EPOLLRDHUP;
+			break;
+		case 6:
+			ctx->now_ms += (int64_t)arg * 250;
+			conn_expire(ctx);
+			continue;
+		case 7:
+			if (p.tcp)
+				setsockopt(p.rfd, SOL_SOCKET, SO_LINGER,
+				    &(struct linger){ 1, 0 }, sizeof(struct linger));
+			if (p.wfd != p.rfd)
+				peer_close(&p.wfd);
+			peer_close(&p.rfd);
+			p.wfd = -1;
+			ev = EPOLLIN | EPOLLOUT | EPOLLHUP | EPOLLERR | EPOLLRDHUP;
+			break;
+		}
+		if (ctx->nconns > 0)
+			conn_event(ctx, c, ev);
+	}
+
+	/* The peer reads what is left while the server has something to say. */
+	for (int round = 0; round < 1000 && ctx->nconns > 0 && p.rfd >= 0; round++) {
+		if (peer_read(&p, SIZE_MAX) == 0 && round > 0)
+			break;
+		conn_event(ctx, c, EPOLLOUT);
+	}
+	/* Every deadline passes: no connection outlives them all. */
+	ctx->now_ms += 3600 * 1000;
+	conn_expire(ctx);
+	FUZZ_ASSERT(ctx->nconns == 0 && open_conns == 0);
+	for (int t = 0; t < TIMER_COUNT; t++)
+		FUZZ_ASSERT(ctx->timers[t].head == NULL && ctx->timers[t].tail == NULL);
+
+	peer_read(&p, SIZE_MAX);
+	if (!head_sent && !p.out_overflow)
+		check_output(p.out, p.outlen);
+	else if (p.outlen > 0)
+		FUZZ_ASSERT(memcmp(p.out, "HTTP/1.1 ", p.outlen < 9 ? p.outlen : 9) == 0);
+	if (p.wfd != p.rfd)
+		peer_close(&p.wfd);
+	peer_close(&p.rfd);
+	free(p.out);
+	ctx->log.len = 0;	/* access lines are not checked here (see fuzz_log) */
+	/* Descriptors: only what the file caches may hold (a few per file of
+	 * the tree each) stays open; a leak of one per input soon exceeds it. */
+	FUZZ_ASSERT(open_fds() <= fd_baseline + 4 * (FILES_IN_TREE + 8));
+	return 0;
+}
