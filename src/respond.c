@@ -167,33 +167,38 @@ newer_or_same(const struct stat *variant, const struct stat *file)
 	return variant->st_mtim.tv_nsec >= file->st_mtim.tv_nsec;
 }
 
-/* Looks for FILE.br, FILE.zst, FILE.gz (in that order of preference) among
- * the codings the client accepts; rel has room for the suffix. */
-static void
+/* Looks for FILE.br, FILE.zst, FILE.gz (in that order of preference) and
+ * switches c to the first one the client accepts, when use is set. Returns
+ * whether any usable variant exists: then the response varies with
+ * Accept-Encoding, whatever this client sent. rel has room for the suffix. */
+static int
 choose_variant(struct filecache *fc, int64_t now_ms, int rootfd, char *rel, size_t rellen,
-    unsigned accepted, struct chosen *c)
+    unsigned accepted, int use, struct chosen *c)
 {
 	static const struct { unsigned bit; const char *suffix; const char *coding; } v[] = {
 		{ ENCODING_BR, ".br", "br" },
 		{ ENCODING_ZSTD, ".zst", "zstd" },
 		{ ENCODING_GZIP, ".gz", "gzip" },
 	};
+	const struct stat file = c->st;
+	int exists = 0;
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		struct stat st;
 		int fd;
-		if (!(accepted & v[i].bit))
-			continue;
 		strcpy(rel + rellen, v[i].suffix);
 		fd = filecache_open(fc, rootfd, rel, &st, now_ms);
 		rel[rellen] = '\0';
-		if (fd < 0 || !S_ISREG(st.st_mode) || !newer_or_same(&st, &c->st))
+		if (fd < 0 || !S_ISREG(st.st_mode) || !newer_or_same(&st, &file))
 			continue;
-		c->fd = fd;
-		c->st = st;
-		c->encoding = v[i].coding;
-		return;
+		exists = 1;
+		if (use && c->encoding == NULL && (accepted & v[i].bit)) {
+			c->fd = fd;
+			c->st = st;
+			c->encoding = v[i].coding;
+		}
 	}
+	return exists;
 }
 
 /* If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2). */
@@ -284,6 +289,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	const char *type;
 	size_t prefix = 0, taglen;
 	unsigned accepted = 0;
+	int vary;
 	uint64_t first = 0, last = 0;
 	enum range_result rr = RANGE_IGNORE;
 	int closing = !keep_alive_ok || !req->keep_alive;
@@ -337,8 +343,8 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	/* The representation first: Range requests always get the file itself. */
 	if (req->accept_encoding.p != NULL)
 		accepted = encoding_accepted(req->accept_encoding.p, req->accept_encoding.len);
-	if (accepted != 0 && req->range.p == NULL)
-		choose_variant(fc, now_ms, cfg->rootfd, rel, (size_t)r, accepted, &c);
+	vary = choose_variant(fc, now_ms, cfg->rootfd, rel, (size_t)r, accepted,
+	    req->range.p == NULL, &c);
 
 	taglen = etag_format(&c.st, tag);
 	httpdate_format(c.st.st_mtim.tv_sec, lastmod);
@@ -397,7 +403,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 		put_str(&h, c.encoding);
 		PUTS(&h, "\r\n");
 	}
-	if (accepted != 0)
+	if (vary)
 		PUTS(&h, "Vary: Accept-Encoding\r\n");
 	connection_header(&h, closing, req->minor_version);
 	PUTS(&h, "\r\n");

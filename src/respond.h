@@ -6,7 +6,8 @@
  * §13.2.2), Range and If-Range (one range → 206; several → 200 whole),
  * chooses a precompressed variant (FILE.br, FILE.zst, FILE.gz: publishable,
  * not older than FILE, accepted by the client; never for a Range request,
- * which is always served from FILE itself) and writes the status line and
+ * which is always served from FILE itself; Vary: Accept-Encoding whenever
+ * such a variant exists) and writes the status line and
  * headers into out. A body of at most SMALL_BODY_BYTES that fits in out is
  * copied in after the head (one write for the whole response); a larger one
  * is left open in res->body_fd for the caller to sendfile. No allocation.
