@@ -1,13 +1,17 @@
 /*
- * fuzz_conn: one connection's state machine (conn.h) driven by a fake peer
- * from a single thread: the fuzzer's bytes are a script of what the peer
- * does, on a socketpair or (as with --stdio) on two pipes, against a small
- * content tree made once in a temporary directory.
+ * fuzz_conn: the connection state machine (conn.h) driven by fake peers
+ * from a single thread: the fuzzer's bytes are a script of what one to
+ * three clients do, on socketpairs, on TCP over loopback, or (as with
+ * --stdio) on two pipes, against a small content tree made once in a
+ * temporary directory.
  *
- * The script: byte 0 picks the configuration (--vhosts, stdio pipes or a
- * socket, access log, small buffers for short writes: 4 KiB pipes or TCP
- * over loopback with the smallest windows instead of a socketpair, the
- * header-byte and request limits), byte 1 the field limit; then each op is
+ * The script: byte 0 picks the configuration (bit 0 --vhosts, bit 1 stdio
+ * pipes, bit 2 access log, bit 3 small buffers for short writes: 4 KiB
+ * pipes, or TCP over loopback with the smallest windows instead of a
+ * socketpair; bits 4-5 --max-header-bytes, bits 6-7 --max-requests), byte 1
+ * the field limit (bits 0-3), Server without version (bit 4) and how many
+ * clients (bits 5-7); then each op byte says in bits 3-4 which client acts
+ * and in bits 0-2 what it does:
  *   0-2  write the next 1-256 bytes (the peer's write may be short)
  *   3    write the next 32-8192 bytes (pipelines, oversized heads)
  *   4    read 256-65536 bytes of the response (or fewer: slow reader)
@@ -20,14 +24,17 @@
  *
  * Invariants:
  * - no crash, no sanitizer report, no leak (LeakSanitizer at exit);
- * - after the script, once every deadline has passed, the connection is
- *   closed: nothing can hold a slot forever;
- * - afterwards the open-connection counters are back to zero and no
- *   descriptor is left open beyond what the worker's file cache may hold;
- * - what the server wrote is a sequence of complete HTTP/1.1 responses,
- *   each head with a Content-Length its body matches (checked when no
- *   HEAD request could have been sent), of which only the last may be cut
- *   short (a send deadline or a reset).
+ * - after every step the connection counters equal the connections the
+ *   server really holds (descriptors still open);
+ * - after the script, once every deadline has passed, every connection is
+ *   closed: nothing can hold a slot forever (so every open connection must
+ *   sit in a deadline list, whatever happened to the others);
+ * - afterwards no descriptor is left open beyond what the worker's file
+ *   cache may hold;
+ * - what the server wrote to each client is a sequence of complete
+ *   HTTP/1.1 responses, each head with a Content-Length its body matches
+ *   (checked when no HEAD request could have been sent), of which only the
+ *   last may be cut short (a send deadline or a reset).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +53,7 @@
 
 #define OUTPUT_CHECK_MAX (4u << 20)
 #define FILES_IN_TREE 20
+#define MAX_PEERS 3
 
 static char rootdir[] = "/tmp/hermit-fuzz-XXXXXX";
 static int rootfd = -1, epfd = -1, tcp_listener = -1;
@@ -149,6 +157,11 @@ nonblock(int fd)
 struct peer {
 	int wfd, rfd;		/* -1 once closed */
 	int tcp;		/* a reset is an RST */
+	struct conn *c;		/* the server's side */
+	int sfd;		/* the server's reading descriptor ... */
+	dev_t sdev;		/* ... and what it is, to tell when it closed */
+	ino_t sino;
+	int open;
 	char *out;		/* what the server wrote */
 	size_t outlen;
 	int out_overflow;
@@ -223,6 +236,7 @@ open_pipes(struct conn_ctx *ctx, struct peer *p, int small)
 	}
 	p->wfd = in[1];
 	p->rfd = out[0];
+	p->sfd = in[0];
 	return conn_open(ctx, in[0], out[1], "stdio");
 }
 
@@ -234,6 +248,7 @@ open_unix(struct conn_ctx *ctx, struct peer *p)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) == -1)
 		abort();
 	p->wfd = p->rfd = sv[1];
+	p->sfd = sv[0];
 	return conn_open(ctx, sv[0], sv[0], "192.0.2.1");
 }
 
@@ -260,6 +275,7 @@ open_tcp(struct conn_ctx *ctx, struct peer *p)
 	nonblock(fd);
 	p->wfd = p->rfd = fd;
 	p->tcp = 1;
+	p->sfd = sfd;
 	return conn_open(ctx, sfd, sfd, "127.0.0.1");
 }
 
@@ -286,18 +302,81 @@ static struct conn_ctx ctxs[4];
 static atomic_uint open_conns;
 static int fd_baseline = -1;
 
+/* Whether the server still holds the connection: its descriptor is open
+ * and is still the same object (a number may be reused for a file). */
+static int
+server_holds(const struct peer *p)
+{
+	struct stat st;
+
+	return fstat(p->sfd, &st) == 0 && st.st_dev == p->sdev && st.st_ino == p->sino;
+}
+
+/* After every step: the connection counters match the connections the
+ * server really holds. */
+static void
+check_open(struct conn_ctx *ctx, struct peer *peers, unsigned n)
+{
+	unsigned held = 0;
+
+	for (unsigned j = 0; j < n; j++) {
+		peers[j].open = server_holds(&peers[j]);
+		held += (unsigned)peers[j].open;
+	}
+	FUZZ_ASSERT(ctx->nconns == held && open_conns == held);
+}
+
+/* One op of the script on peer p (see the top of the file); returns the
+ * events for conn_event(), or 0 when there is nothing to deliver. */
+static uint32_t
+peer_op(struct peer *p, unsigned op, unsigned arg, const uint8_t *data, size_t size, size_t *i)
+{
+	size_t n;
+
+	switch (op) {
+	case 0: case 1: case 2: case 3:
+		n = op == 3 ? ((size_t)arg + 1) * 32 : (size_t)arg + 1;
+		if (n > size - *i)
+			n = size - *i;
+		if (p->wfd >= 0 && n > 0) {
+			ssize_t w = write(p->wfd, data + *i, n);
+			(void)w;	/* short or EAGAIN: the peer is ahead */
+		}
+		*i += n;
+		return EPOLLIN;
+	case 4:
+		peer_read(p, ((size_t)arg + 1) * 256);
+		return EPOLLOUT;
+	case 5:
+		if (p->wfd == p->rfd)
+			shutdown(p->wfd, SHUT_WR);
+		else
+			peer_close(&p->wfd);
+		return EPOLLIN | EPOLLRDHUP;
+	case 7:
+		if (p->tcp && p->rfd >= 0)
+			setsockopt(p->rfd, SOL_SOCKET, SO_LINGER,
+			    &(struct linger){ 1, 0 }, sizeof(struct linger));
+		if (p->wfd != p->rfd)
+			peer_close(&p->wfd);
+		peer_close(&p->rfd);
+		p->wfd = -1;
+		return EPOLLIN | EPOLLOUT | EPOLLHUP | EPOLLERR | EPOLLRDHUP;
+	}
+	return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const unsigned header_bytes[4] = { 1024, 2048, 8192, 65536 };
 	static const unsigned requests[4] = { 1000, 1, 2, 5 };
+	struct peer peers[MAX_PEERS];
 	struct config *cfg;
 	struct conn_ctx *ctx;
-	struct conn *c;
-	struct peer p = { -1, -1, 0, NULL, 0, 0 };
 	size_t i = 2;
-	unsigned k;
-	int stdio, small, head_sent = 0;
+	unsigned k, npeers;
+	int stdio, small, head_sent;
 
 	if (rootfd < 0)
 		setup();
@@ -315,102 +394,91 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg->vhosts = data[0] & 1;
 	stdio = (data[0] >> 1) & 1;
 	cfg->access_log = (data[0] >> 2) & 1;
-	cfg->hide_version = data[1] >> 7;
-	cfg->max_connections = 16;
-	cfg->max_header_fields = 1 + data[1] % 120;
+	small = (data[0] >> 3) & 1;
 	cfg->max_requests = requests[data[0] >> 6];
+	cfg->max_header_fields = 1 + (data[1] & 15) * 8;
+	cfg->hide_version = (data[1] >> 4) & 1;
+	npeers = 1 + (data[1] >> 5) % MAX_PEERS;
+	cfg->max_connections = 16;
 	cfg->header_timeout = 2;
 	cfg->idle_timeout = 3;
 	cfg->send_timeout = 4;
 	cfg->grace = 1;
 
-	small = (data[0] >> 3) & 1;
-	if (stdio)
-		c = open_pipes(ctx, &p, small);
-	else if (small)
-		c = open_tcp(ctx, &p);
-	else
-		c = open_unix(ctx, &p);
-	FUZZ_ASSERT(c != NULL && ctx->nconns == 1 && open_conns == 1);
+	for (unsigned j = 0; j < npeers; j++) {
+		struct peer *p = &peers[j];
+		struct stat st;
+		memset(p, 0, sizeof(*p));
+		p->wfd = p->rfd = -1;
+		if (stdio)
+			p->c = open_pipes(ctx, p, small);
+		else if (small)
+			p->c = open_tcp(ctx, p);
+		else
+			p->c = open_unix(ctx, p);
+		FUZZ_ASSERT(p->c != NULL && fstat(p->sfd, &st) == 0);
+		p->sdev = st.st_dev;
+		p->sino = st.st_ino;
+		if ((p->out = malloc(OUTPUT_CHECK_MAX)) == NULL)
+			abort();
+	}
+	check_open(ctx, peers, npeers);
+	FUZZ_ASSERT(ctx->nconns == npeers);
 	if (fd_baseline < 0)
-		fd_baseline = open_fds() - (stdio ? 4 : 2);
-	if ((p.out = malloc(OUTPUT_CHECK_MAX)) == NULL)
-		abort();
+		fd_baseline = open_fds() - (int)npeers * (stdio ? 4 : 2);
 	head_sent = memmem(data, size, "HEAD", 4) != NULL;
 
+	/* The script: the op byte's bits 3-4 choose the connection. */
 	while (i < size && ctx->nconns > 0) {
-		unsigned op = data[i++] & 7, arg = 0;
-		uint32_t ev = EPOLLIN | EPOLLOUT;
-		size_t n;
+		unsigned op = data[i] & 7, arg = 0;
+		struct peer *p = &peers[(data[i] >> 3 & 3) % npeers];
+		uint32_t ev;
+		i++;
 		if (op <= 4 || op == 6) {	/* these take an argument byte */
 			if (i == size)
 				break;
 			arg = data[i++];
 		}
-		switch (op) {
-		case 0: case 1: case 2: case 3:
-			n = op == 3 ? ((size_t)arg + 1) * 32 : (size_t)arg + 1;
-			if (n > size - i)
-				n = size - i;
-			if (p.wfd >= 0 && n > 0) {
-				ssize_t w = write(p.wfd, data + i, n);
-				(void)w;	/* short or EAGAIN: the peer is ahead */
-			}
-			i += n;
-			ev = EPOLLIN;
-			break;
-		case 4:
-			peer_read(&p, ((size_t)arg + 1) * 256);
-			ev = EPOLLOUT;
-			break;
-		case 5:
-			if (p.wfd == p.rfd)
-				shutdown(p.wfd, SHUT_WR);
-			else
-				peer_close(&p.wfd);
-			ev = EPOLLIN | EPOLLRDHUP;
-			break;
-		case 6:
+		if (op == 6) {
 			ctx->now_ms += (int64_t)arg * 250;
 			conn_expire(ctx);
-			continue;
-		case 7:
-			if (p.tcp)
-				setsockopt(p.rfd, SOL_SOCKET, SO_LINGER,
-				    &(struct linger){ 1, 0 }, sizeof(struct linger));
-			if (p.wfd != p.rfd)
-				peer_close(&p.wfd);
-			peer_close(&p.rfd);
-			p.wfd = -1;
-			ev = EPOLLIN | EPOLLOUT | EPOLLHUP | EPOLLERR | EPOLLRDHUP;
-			break;
-		}
-		if (ctx->nconns > 0)
-			conn_event(ctx, c, ev);
+		} else if ((ev = peer_op(p, op, arg, data, size, &i)) != 0 && p->open)
+			conn_event(ctx, p->c, ev);
+		check_open(ctx, peers, npeers);
 	}
 
-	/* The peer reads what is left while the server has something to say. */
-	for (int round = 0; round < 1000 && ctx->nconns > 0 && p.rfd >= 0; round++) {
-		if (peer_read(&p, SIZE_MAX) == 0 && round > 0)
+	/* The peers read what is left while the server has something to say. */
+	for (int round = 0; round < 1000 && ctx->nconns > 0; round++) {
+		size_t got = 0;
+		for (unsigned j = 0; j < npeers; j++) {
+			got += peer_read(&peers[j], SIZE_MAX);
+			if (peers[j].open && peers[j].rfd >= 0)
+				conn_event(ctx, peers[j].c, EPOLLOUT);
+			check_open(ctx, peers, npeers);
+		}
+		if (got == 0 && round > 0)
 			break;
-		conn_event(ctx, c, EPOLLOUT);
 	}
 	/* Every deadline passes: no connection outlives them all. */
 	ctx->now_ms += 3600 * 1000;
 	conn_expire(ctx);
+	check_open(ctx, peers, npeers);
 	FUZZ_ASSERT(ctx->nconns == 0 && open_conns == 0);
 	for (int t = 0; t < TIMER_COUNT; t++)
 		FUZZ_ASSERT(ctx->timers[t].head == NULL && ctx->timers[t].tail == NULL);
 
-	peer_read(&p, SIZE_MAX);
-	if (!head_sent && !p.out_overflow)
-		check_output(p.out, p.outlen);
-	else if (p.outlen > 0)
-		FUZZ_ASSERT(memcmp(p.out, "HTTP/1.1 ", p.outlen < 9 ? p.outlen : 9) == 0);
-	if (p.wfd != p.rfd)
-		peer_close(&p.wfd);
-	peer_close(&p.rfd);
-	free(p.out);
+	for (unsigned j = 0; j < npeers; j++) {
+		struct peer *p = &peers[j];
+		peer_read(p, SIZE_MAX);
+		if (!head_sent && !p->out_overflow)
+			check_output(p->out, p->outlen);
+		else if (p->outlen > 0)
+			FUZZ_ASSERT(memcmp(p->out, "HTTP/1.1 ", p->outlen < 9 ? p->outlen : 9) == 0);
+		if (p->wfd != p->rfd)
+			peer_close(&p->wfd);
+		peer_close(&p->rfd);
+		free(p->out);
+	}
 	ctx->log.len = 0;	/* access lines are not checked here (see fuzz_log) */
 	/* Descriptors: only what the file caches may hold (a few per file of
 	 * the tree each) stays open; a leak of one per input soon exceeds it. */
