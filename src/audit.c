@@ -30,9 +30,6 @@
 /* Seconds a probe may take before it counts as unclear and is killed. */
 #define PROBE_TIMEOUT 5
 
-/* What a probe is about, to name the layer behind an errno. */
-enum kind { FS, NET, PROC, ID };
-
 struct env {
 	const struct confine *c;
 	char file[256];		/* a world-readable regular file under ROOT, or "" */
@@ -44,7 +41,7 @@ struct env {
 
 struct probe {
 	const char *name;
-	enum kind kind;
+	const char *eperm;		/* what refuses it with EPERM, seccomp aside */
 	int must_work;			/* 1: serving needs it; 0: must be blocked */
 	int needs_socket;
 	int (*run)(struct env *);	/* in the sealed child: 0 or an errno */
@@ -275,23 +272,26 @@ p_read_root(struct env *e)
 	return st.st_size > 0 ? err_or((int)read(fd, &c, 1)) : 0;
 }
 
+#define NOPRIV "missing privilege"
+#define NOCAP(cap) "identity: no " cap
+
 static const struct probe probes[] = {
-	{ "read /etc/passwd", FS, 0, 0, p_passwd },
-	{ "open ROOT/.. (outside ROOT)", FS, 0, 0, p_parent },
-	{ "list /", FS, 0, 0, p_list_root },
-	{ "write a file in ROOT", FS, 0, 0, p_write_root },
-	{ "write a file in /tmp", FS, 0, 0, p_write_tmp },
-	{ "create a socket", NET, 0, 0, p_socket },
-	{ "connect to 127.0.0.1", NET, 0, 1, p_connect },
-	{ "bind a port", NET, 0, 1, p_bind },
-	{ "exec /bin/sh", FS, 0, 0, p_exec },
-	{ "fork a process", PROC, 0, 0, p_fork },
-	{ "ptrace the parent", PROC, 0, 0, p_ptrace },
-	{ "setuid(0)", ID, 0, 0, p_setuid },
-	{ "setresuid(0,0,0)", ID, 0, 0, p_setresuid },
-	{ "signal pid 1", PROC, 0, 0, p_kill },
-	{ "open ROOT", FS, 1, 0, p_open_root },
-	{ "read a file in ROOT", FS, 1, 0, p_read_root },
+	{ "read /etc/passwd", NOPRIV, 0, 0, p_passwd },
+	{ "open ROOT/.. (outside ROOT)", NOPRIV, 0, 0, p_parent },
+	{ "list /", NOPRIV, 0, 0, p_list_root },
+	{ "write a file in ROOT", NOPRIV, 0, 0, p_write_root },
+	{ "write a file in /tmp", NOPRIV, 0, 0, p_write_tmp },
+	{ "create a socket", NOPRIV, 0, 0, p_socket },
+	{ "connect to 127.0.0.1", NOPRIV, 0, 1, p_connect },
+	{ "bind a port", NOPRIV, 0, 1, p_bind },
+	{ "exec /bin/sh", NOPRIV, 0, 0, p_exec },
+	{ "fork a process", NOPRIV, 0, 0, p_fork },
+	{ "ptrace the parent", NOCAP("CAP_SYS_PTRACE") ", parent not dumpable", 0, 0, p_ptrace },
+	{ "setuid(0)", NOCAP("CAP_SETUID"), 0, 0, p_setuid },
+	{ "setresuid(0,0,0)", NOCAP("CAP_SETUID"), 0, 0, p_setresuid },
+	{ "signal pid 1", NOCAP("CAP_KILL") ", another uid", 0, 0, p_kill },
+	{ "open ROOT", NOPRIV, 1, 0, p_open_root },
+	{ "read a file in ROOT", NOPRIV, 1, 0, p_read_root },
 };
 
 /* The first world-readable regular file under ROOT (not a dot-file),
@@ -400,12 +400,8 @@ layer_of(const struct probe *p, const struct report *r, int seccomp_errno,
 	case EPERM:
 		if (seccomp_errno && (r->applied & LAYER_SECCOMP))
 			l = "seccomp (errno mode) or missing privilege";
-		else if (p->kind == ID)
-			l = "identity: no CAP_SETUID";
-		else if (p->kind == PROC)
-			l = "identity and non-dumpable (or Landlock scope)";
 		else
-			l = "missing privilege";
+			l = p->eperm;
 		break;
 	case EACCES:
 		l = (r->applied & LAYER_LANDLOCK) ? "landlock" : "file permissions";
@@ -414,7 +410,7 @@ layer_of(const struct probe *p, const struct report *r, int seccomp_errno,
 		l = (r->applied & LAYER_CHROOT) ? "chroot" : "no such path";
 		break;
 	case EAGAIN:
-		l = p->kind == PROC ? "rlimits: RLIMIT_NPROC" : "refused";
+		l = p->run == p_fork ? "rlimits: RLIMIT_NPROC" : "refused";
 		break;
 	case EFBIG:
 		l = "rlimits: RLIMIT_FSIZE";
