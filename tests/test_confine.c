@@ -361,6 +361,8 @@ s_serving_calls(void)
 		return 5;
 	if ((fl = fcntl(fds[0], F_GETFL)) == -1 || fcntl(fds[0], F_SETFL, fl | O_NONBLOCK) == -1)
 		return 6;
+	if ((fd = dup(fds[0])) == -1 || close(fd) == -1)
+		return 8;
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1 || getpid() <= 0)
 		return 7;
 	free(malloc(1 << 20));
@@ -405,6 +407,7 @@ static int s_mprotect_exec(void)
 	return ret(mprotect(m, 4096, PROT_READ | PROT_EXEC));
 }
 static int s_fcntl_dupfd(void) { return ret(fcntl(0, F_DUPFD, 10)); }
+static int s_dup2(void) { return ret(dup2(0, 50)); }
 static int s_fcntl_setfd(void) { return ret(fcntl(fds[0], F_SETFD, FD_CLOEXEC)); }
 static int s_tgkill_other(void) { return ret(syscall(SYS_tgkill, 1, 1, 0)); }
 static int s_tgkill_self(void) { return ret(syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), 0)); }
@@ -464,6 +467,7 @@ test_seal_kills_forbidden_calls(void)
 		{ "openat O_APPEND", s_open_append }, { "openat O_TMPFILE", s_open_tmpfile },
 		{ "unlinkat", s_unlink }, { "mmap PROT_EXEC", s_mmap_exec },
 		{ "mprotect PROT_EXEC", s_mprotect_exec }, { "fcntl F_DUPFD", s_fcntl_dupfd },
+		{ "dup2", s_dup2 },
 		{ "tgkill pid 1", s_tgkill_other }, { "kill", s_kill }, { "ptrace", s_ptrace },
 		{ "setuid", s_setuid }, { "setresuid", s_setresuid }, { "chroot", s_chroot },
 		{ "unshare", s_unshare }, { "bind", s_bind }, { "connect", s_connect },
