@@ -314,24 +314,40 @@ single_threaded(void)
 /* An open directory other than ROOT is a way out of a chroot (fchdir, or
  * openat relative to it): main must have closed them all. */
 static int
+check_fd(struct confine *c, int fd, const struct stat *root)
+{
+	struct stat st;
+
+	if (fd == c->root_fd || fstat(fd, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    (st.st_dev == root->st_dev && st.st_ino == root->st_ino))
+		return 0;
+	return fail(c, "confine: descriptor %d is an open directory other "
+	    "than ROOT: it would lead out of the confinement", fd);
+}
+
+static int
 check_open_dirs(struct confine *c, const struct stat *root)
 {
 	struct rlimit rl;
-	struct stat st;
-	int fd, max;
+	struct dirent *e;
+	DIR *d;
+	int fd, max, r = 0;
 
+	/* The open descriptors are listed in /proc; without it, try them all. */
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while (r == 0 && (e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.' && (fd = atoi(e->d_name)) != dirfd(d))
+				r = check_fd(c, fd, root);
+		closedir(d);
+		return r;
+	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur > 65536)
 		max = 65536;
 	else
 		max = (int)rl.rlim_cur;
-	for (fd = 0; fd < max; fd++) {
-		if (fd == c->root_fd || fstat(fd, &st) == -1 || !S_ISDIR(st.st_mode))
-			continue;
-		if (st.st_dev != root->st_dev || st.st_ino != root->st_ino)
-			return fail(c, "confine: descriptor %d is an open directory other "
-			    "than ROOT: it would lead out of the confinement", fd);
-	}
-	return 0;
+	for (fd = 0; r == 0 && fd < max; fd++)
+		r = check_fd(c, fd, root);
+	return r;
 }
 
 static int
