@@ -24,6 +24,8 @@
 #include <pthread.h>
 #include <time.h>
 
+#include <seccomp.h>
+
 #include "confine.h"
 #include "unit.h"
 
@@ -762,6 +764,66 @@ e_unreadable_root(void)
 	return confine_enter(&c) == -1 && why_has("not readable by uid") ? 0 : 1;
 }
 
+/* Makes this process's kernel look like one without Landlock (ENOSYS) or
+ * with Landlock disabled at boot (EOPNOTSUPP). */
+static int
+hide_landlock(int err)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int r;
+
+	if (ctx == NULL)
+		return -1;
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), SCMP_SYS(landlock_create_ruleset), 0);
+	if (r == 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r == 0 ? 0 : -1;
+}
+
+/* Unprivileged, no chroot possible and no Landlock: nothing would keep
+ * hermit inside ROOT, so it refuses. */
+static int
+e_no_landlock_no_chroot(void)
+{
+	if (drop_to_nobody() == -1 || hide_landlock(ENOSYS) == -1)
+		return 2;
+	return enter(dir) == -1 && why_has("no Landlock (not in this kernel)") &&
+	    why_has("nothing would keep") ? 0 : 1;
+}
+
+/* Chrooted, Landlock is best effort: it starts, and the line says why not. */
+static int
+e_no_landlock_with_chroot(void)
+{
+	char line[512];
+
+	if (hide_landlock(EOPNOTSUPP) == -1 || identity("nobody", NULL, NULL) == -1)
+		return 2;
+	c.root_path = dir;
+	if ((c.root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return 2;
+	if (confine_enter(&c) == -1) {
+		fprintf(stderr, "confine_enter: %s\n", c.why);
+		return 3;
+	}
+	confine_describe(&c, line, sizeof(line));
+	return (c.applied & LAYER_CHROOT) && !(c.applied & LAYER_LANDLOCK) &&
+	    strstr(line, " landlock=off(disabled at boot) ") != NULL ? 0 : 1;
+}
+
+static int
+e_no_landlock_required(void)
+{
+	if (hide_landlock(ENOSYS) == -1 || identity("nobody", NULL, NULL) == -1)
+		return 2;
+	c.root_path = dir;
+	c.require = LAYER_LANDLOCK;
+	if ((c.root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return 2;
+	return confine_enter(&c) == -1 && why_has("--require landlock") ? 0 : 1;
+}
+
 static void
 test_enter(void)
 {
@@ -780,6 +842,9 @@ test_enter(void)
 	CHECK(child(e_unprivileged) == 0);
 	CHECK(child(e_unprivileged_other_target) == 0);
 	CHECK(child(e_unreadable_root) == 0);
+	CHECK(child(e_no_landlock_no_chroot) == 0);
+	CHECK(child(e_no_landlock_with_chroot) == 0);
+	CHECK(child(e_no_landlock_required) == 0);
 }
 
 static void
