@@ -59,7 +59,7 @@ $(BUILD)/%.o: src/%.c src/*.h | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/test_%: tests/test_%.c tests/unit.h $(OBJS)
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(OBJS) $(ALL_LDFLAGS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -iquote src -o $@ $< $(OBJS) $(ALL_LDFLAGS) $(LIBS)
 
 $(BUILD):
 	mkdir -p $(BUILD)

@@ -181,6 +181,7 @@ main(int argc, char **argv)
 	cf.no_chroot = o.no_chroot;
 	cf.require = o.require;
 	cf.seccomp_errno = o.seccomp_debug;
+	cf.without = o.audit_without;
 #ifdef HERMIT_SANITIZER
 	cf.sanitizer = 1;
 #endif

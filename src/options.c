@@ -21,7 +21,7 @@ enum {
 	OPT_MAX_HEADER_BYTES, OPT_MAX_HEADER_FIELDS, OPT_MAX_REQUESTS,
 	OPT_HEADER_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_SEND_TIMEOUT, OPT_GRACE,
 	OPT_MIME_TYPES, OPT_ACCESS_LOG, OPT_HIDE_VERSION, OPT_NO_CHROOT,
-	OPT_REQUIRE, OPT_SECCOMP_DEBUG, OPT_AUDIT
+	OPT_REQUIRE, OPT_SECCOMP_DEBUG, OPT_AUDIT, OPT_AUDIT_WITHOUT
 };
 
 static const struct option longopts[] = {
@@ -45,6 +45,7 @@ static const struct option longopts[] = {
 	{ "require", required_argument, NULL, OPT_REQUIRE },
 	{ "seccomp-debug", no_argument, NULL, OPT_SECCOMP_DEBUG },
 	{ "audit", no_argument, NULL, OPT_AUDIT },
+	{ "audit-without", required_argument, NULL, OPT_AUDIT_WITHOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -92,6 +93,8 @@ options_usage(void)
 "                           killing the process (development only)\n"
 "      --audit              confine as for serving, then print what a\n"
 "                           compromised request handler could do, and exit\n"
+"      --audit-without LAYER,...  with --audit: leave chroot, landlock,\n"
+"                           seccomp or rlimits off, to see what they stop\n"
 "\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n",
@@ -216,6 +219,13 @@ options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SECCOMP_DEBUG: o->seccomp_debug = 1; break;
 		case OPT_AUDIT: o->audit = 1; break;
+		case OPT_AUDIT_WITHOUT:
+			if (confine_parse_layers(optarg, &o->audit_without) == -1 ||
+			    (o->audit_without & ~(LAYER_CHROOT | LAYER_LANDLOCK |
+			    LAYER_SECCOMP | LAYER_RLIMITS)))
+				bad("audit-without", "expects a list of chroot, landlock, "
+				    "seccomp, rlimits");
+			break;
 		case 'h':
 			options_usage();
 			exit(0);
@@ -240,4 +250,6 @@ options_parse(int argc, char **argv, struct options *o)
 	o->root = argv[optind];
 	if (o->stdio && o->nlisten > 0)
 		bad("stdio", "cannot be combined with --listen");
+	if (o->audit_without && !o->audit)
+		bad("audit-without", "only with --audit");
 }

@@ -33,6 +33,7 @@ struct options {
 	unsigned require;	/* LAYER_* bits */
 	int seccomp_debug;
 	int audit;
+	unsigned audit_without;	/* --audit-without: LAYER_* left off for the audit */
 };
 
 void options_parse(int argc, char **argv, struct options *o);

@@ -183,6 +183,9 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 
+	/* Twice: "started" (the thread's own start-up, which may make system
+	 * calls the seal forbids, is over) and then "released" (sealed). */
+	pthread_barrier_wait(&w->srv->gate);
 	pthread_barrier_wait(&w->srv->gate);
 	loop(w);
 	return NULL;
@@ -268,6 +271,7 @@ server_prepare(const struct config *cfg, const struct listener *ls, unsigned nls
 			return NULL;
 		}
 	}
+	pthread_barrier_wait(&s->gate);	/* every worker has started */
 	return s;
 }
 
