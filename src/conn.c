@@ -106,6 +106,8 @@ timer_unlink(struct conn_ctx *ctx, struct conn *c)
 {
 	struct conn_list *l = &ctx->timers[c->timer];
 
+	if (c->prev == NULL && l->head != c)
+		return;	/* a new connection, in no list yet */
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
