@@ -6,6 +6,8 @@
 #                            (FUZZ_TARGETS="request range" for a subset)
 # make fuzz-regress          run every target once over its seed corpus
 # make fuzz-build            only build them (build-fuzz/fuzz_NAME)
+# make fuzz-msan             the same under MemorySanitizer (reads of memory
+#                            never written), built in build-fuzz/msan
 # make fuzz-clean            remove build-fuzz/ (its corpus and crashes too)
 #
 # Each target starts from fuzz/corpus/NAME (checked in, never written) and
@@ -20,14 +22,15 @@ FUZZ_TARGETS ?= request resolve_path resolve_host range httpdate encoding etag l
 FUZZ_MODULES = $(filter-out options listen confine audit server,$(MODULES))
 FUZZ_OBJS = $(FUZZ_MODULES:%=$(FUZZ_BUILD)/%.o)
 FUZZ_SAN = address,undefined
+FUZZ_SAN_FLAGS = $(if $(filter memory,$(FUZZ_SAN)),-fsanitize-memory-track-origins)
 FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -DHERMIT_VERSION='"$(VERSION)"' -DHERMIT_SANITIZER=1 \
 	$(WARN) -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -Isrc
 
 $(FUZZ_BUILD)/%.o: src/%.c src/*.h | $(FUZZ_BUILD)/.dir
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(FUZZ_SAN_FLAGS) -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(FUZZ_SAN_FLAGS) -o $@ $< $(FUZZ_OBJS)
 
 $(FUZZ_BUILD)/.dir:
 	mkdir -p $(FUZZ_BUILD)
@@ -41,8 +44,11 @@ fuzz: fuzz-build
 fuzz-regress: fuzz-build
 	./fuzz/run.sh $(FUZZ_BUILD) 0 $(FUZZ_TARGETS)
 
+fuzz-msan:
+	$(MAKE) fuzz FUZZ_SAN=memory FUZZ_BUILD=$(FUZZ_BUILD)/msan FUZZ_SECONDS=$(FUZZ_SECONDS)
+
 fuzz-clean:
 	rm -rf $(FUZZ_BUILD)
 
 .SECONDARY: $(FUZZ_OBJS)
-.PHONY: fuzz fuzz-build fuzz-regress fuzz-clean
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-msan fuzz-clean
