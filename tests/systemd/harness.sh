@@ -14,6 +14,7 @@
 # Functions (each prints "systemd: ..." notes on stderr):
 #   sd_need_packages          apt-get install systemd-container debootstrap if missing
 #   sd_prepare_tree           build or reuse the cached tree; sets SD_TREE
+#   sd_can_boot               whether this machine can run a container at all
 #   sd_boot                   boot the container (own network namespace, only lo);
 #                             sets SD_LEADER (host PID of its PID 1)
 #   sd_exec CMD...            run CMD as root inside (not as a unit: outside every sandbox)
@@ -162,6 +163,19 @@ sd_find_leader() {
 sd_exec() { nsenter -t "$SD_LEADER" -a "$@"; }
 sd_net() { nsenter -t "$SD_LEADER" -n "$@"; }
 sd_put() { sd_exec install -D -m "${3:-0644}" /dev/stdin "$2" <"$1"; }
+
+# Whether this machine lets us run a container at all (a root without
+# CAP_SYS_ADMIN, or a read-only cgroup file system, as in some CI containers,
+# does not); returns 1 with SD_WHY set when not.
+sd_can_boot() {
+	local d probe=hermit-test-probe-$$
+	unshare --mount --propagation private true 2>/dev/null ||
+		{ SD_WHY="cannot create a mount namespace (no CAP_SYS_ADMIN?)"; return 1; }
+	for d in $(sd_cgroup_dirs "$probe"); do
+		mkdir "$d" 2>/dev/null || { SD_WHY="cannot create a cgroup under ${d%/*}"; return 1; }
+		rmdir "$d"
+	done
+}
 
 # Boots systemd in a container over a tmpfs overlay of SD_TREE; returns 1 with
 # SD_WHY set when it does not come up.
