@@ -209,8 +209,10 @@ t_http() {
 	grep -q '^HTTP/1.1 200' "$hdr" || { echo "GET /hello.txt:"; cat "$hdr"; return 1; }
 	code=$(curl_in -o /dev/null -w '%{http_code}' http://127.0.0.1/) || return 1
 	[[ $code == 200 ]] || { echo "GET /: $code"; return 1; }
-	body=$(curl_in -g 'http://[::1]/hello.txt') || return 1
-	[[ $body == "hello from hermit" ]] || { echo "GET http://[::1]/hello.txt: body '$body'"; return 1; }
+	if sd_net grep -q ' lo$' /proc/net/if_inet6 2>/dev/null; then	# a kernel with IPv6
+		body=$(curl_in -g 'http://[::1]/hello.txt') || return 1
+		[[ $body == "hello from hermit" ]] || { echo "GET http://[::1]/hello.txt: body '$body'"; return 1; }
+	fi
 	code=$(curl_in -o /dev/null -w '%{http_code}' http://127.0.0.1/no/such/file) || return 1
 	[[ $code == 404 ]] || { echo "GET /no/such/file: $code, not 404"; return 1; }
 	body=$(curl_in -I -D "$hdr" -o /dev/null -w '%{size_download}' http://127.0.0.1/sub/numbers.txt) || return 1
