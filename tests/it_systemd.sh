@@ -77,7 +77,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
-WORK=$(mktemp -d /tmp/hermit-systemd-test.XXXXXX) || exit 1
+# named as the harness names its own, so that a killed run's is reaped later
+WORK=$(mktemp -d "/tmp/hermit-systemd.$$.XXXXXX") || exit 1
 # the whole suite is bounded: 10 minutes (a first run builds the tree)
 (
 	trap 'kill "$s" 2>/dev/null; exit 0' TERM
