@@ -194,9 +194,14 @@ main(int argc, char **argv)
 		snprintf(why, sizeof(why), "%s: %s", o.root, strerror(errno));
 		die("content root %s", why);
 	}
-	if (resolve_available(rootfd) == -1)
-		die("%s", errno == ENOSYS ? "this kernel lacks openat2 (Linux 5.6 or later is needed)"
-		    : "cannot open the content root beneath itself");
+	switch (resolve_available(rootfd)) {
+	case -1:
+		die("content root %s: %s", o.root, strerror(errno));
+	case 1:
+		log_warn("openat2 is not available (ENOSYS): resolving paths one "
+		    "component at a time, without following symlinks");
+		break;
+	}
 	if (o.mime_types != NULL && mime_load(o.mime_types, why, sizeof(why)) == -1)
 		die("--mime-types: %s", why);
 	if ((sigfd = signals()) == -1)

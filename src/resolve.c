@@ -168,15 +168,66 @@ resolve_host(struct slice host, char *out, size_t size)
 	return (int)o;
 }
 
+#define CONTENT_FLAGS (O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+
+/* Set once at startup, before any worker exists: openat2 answered ENOSYS. */
+static int walk_instead;
+
 static int
-open_beneath(int rootfd, const char *rel)
+open_beneath2(int rootfd, const char *rel)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
+		.flags = CONTENT_FLAGS,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 
 	return (int)syscall(SYS_openat2, rootfd, rel[0] ? rel : ".", &how, sizeof(how));
+}
+
+/* Without openat2 (seccomp filters that answer ENOSYS to it, such as
+ * systemd's RestrictSUIDSGID=, which DynamicUser= implies): one component at
+ * a time, never following a symlink. rel is already rewritten, so no
+ * component is "." or "..": this walk cannot leave the root either; it only
+ * refuses symlinks that openat2 would have followed inside it. */
+static int
+open_walking(int rootfd, const char *rel)
+{
+	int dir = rootfd, fd;
+	const char *p = rel, *slash;
+
+	if (rel[0] == '\0')
+		return openat(rootfd, ".", CONTENT_FLAGS | O_DIRECTORY);
+	while ((slash = strchr(p, '/')) != NULL) {
+		char name[RESOLVE_PATH_MAX];
+		size_t len = (size_t)(slash - p);
+		if (len == 0 || len >= sizeof(name)) {
+			fd = -1;
+			errno = ENOENT;
+			break;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		fd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dir != rootfd)
+			close(dir);
+		if (fd == -1)
+			return -1;
+		dir = fd;
+		p = slash + 1;
+	}
+	fd = *p ? openat(dir, p, CONTENT_FLAGS | O_NOFOLLOW) : openat(dir, ".", CONTENT_FLAGS);
+	if (dir != rootfd) {
+		int saved = errno;
+		close(dir);
+		errno = saved;
+	}
+	return fd;
+}
+
+static int
+open_beneath(int rootfd, const char *rel)
+{
+	return walk_instead ? open_walking(rootfd, rel) : open_beneath2(rootfd, rel);
 }
 
 int
@@ -202,10 +253,14 @@ resolve_open(int rootfd, const char *rel, struct stat *st)
 int
 resolve_available(int rootfd)
 {
-	int fd = open_beneath(rootfd, "");
+	int fd = open_beneath2(rootfd, "");
 
+	if (fd == -1 && errno == ENOSYS) {
+		walk_instead = 1;
+		fd = open_walking(rootfd, "");
+	}
 	if (fd == -1)
 		return -1;
 	close(fd);
-	return 0;
+	return walk_instead;
 }

@@ -42,7 +42,12 @@ int resolve_host(struct slice host, char *out, size_t size);
  * are -404. */
 int resolve_open(int rootfd, const char *rel, struct stat *st);
 
-/* Checks once at startup that the kernel has openat2 (Linux 5.6). */
+/* Checks once at startup, before any worker exists, that the root can be
+ * opened beneath itself. Returns 0 with openat2, 1 when openat2 is refused
+ * with ENOSYS (an old kernel, or a seccomp filter such as systemd's
+ * RestrictSUIDSGID=): then paths are walked one component at a time with
+ * O_NOFOLLOW, which cannot leave the root either but follows no symlink at
+ * all. Returns -1 when the root cannot be opened. */
 int resolve_available(int rootfd);
 
 #endif

@@ -3,6 +3,9 @@
  * the root by the publishing policy.
  */
 #include <fcntl.h>
+#include <errno.h>
+#include <seccomp.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -168,6 +171,42 @@ test_invalid_hosts_are_400(void)
 	CHECK(host_bad("_default"));
 }
 
+/* In a child whose seccomp filter answers ENOSYS to openat2, as systemd's
+ * RestrictSUIDSGID= does: the walk must give the same answers, except that
+ * it follows no symlink. Exit status: the number of wrong answers. */
+static void
+test_walk_without_openat2(int root)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		struct stat st;
+		int bad = 0, fd;
+		scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+		if (f == NULL || seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS),
+		    SCMP_SYS(openat2), 0) != 0 || seccomp_load(f) != 0)
+			_exit(100);
+		bad += resolve_available(root) != 1;
+		fd = resolve_open(root, "pub", &st);
+		bad += !(fd >= 0 && S_ISREG(st.st_mode));
+		fd = resolve_open(root, "sub/f", &st);
+		bad += !(fd >= 0 && S_ISREG(st.st_mode));
+		fd = resolve_open(root, "sub", &st);
+		bad += !(fd >= 0 && S_ISDIR(st.st_mode));
+		fd = resolve_open(root, "", &st);
+		bad += !(fd >= 0 && S_ISDIR(st.st_mode));
+		bad += resolve_open(root, "in", &st) != -404;	/* no symlink at all */
+		bad += resolve_open(root, "out", &st) != -404;
+		bad += resolve_open(root, "up/etc/passwd", &st) != -404;
+		bad += resolve_open(root, "private", &st) != -404;
+		bad += resolve_open(root, "missing/x", &st) != -404;
+		_exit(bad);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0);
+}
+
 static void
 test_open_follows_the_publishing_policy(void)
 {
@@ -192,8 +231,13 @@ test_open_follows_the_publishing_policy(void)
 	CHECK(symlink("../", p) == 0);
 	snprintf(p, sizeof(p), "%s/in", dir);
 	CHECK(symlink("pub", p) == 0);
+	snprintf(p, sizeof(p), "%s/sub", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/sub/f", dir);
+	close(open(p, O_CREAT | O_WRONLY, 0644));
 	root = open(dir, O_RDONLY | O_DIRECTORY);
 	CHECK(resolve_available(root) == 0);
+	test_walk_without_openat2(root);
 
 	fd = resolve_open(root, "pub", &st);
 	CHECK(fd >= 0 && S_ISREG(st.st_mode));
