@@ -23,9 +23,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <linux/openat2.h>
 
 #include "audit.h"
+#include "resolve.h"
 
 /* Seconds a probe may take before it counts as unclear and is killed. */
 #define PROBE_TIMEOUT 5
@@ -35,6 +35,7 @@ struct env {
 	char file[256];		/* a world-readable regular file under ROOT, or "" */
 	char scratch[64];	/* name of the file the write probes try to create */
 	int sock;		/* made before sealing: connect and bind probes */
+	int sock_err;		/* why it could not be made (the service manager forbids it) */
 	pid_t parent;
 	int inside;		/* out: the path resolved inside ROOT (chroot) */
 };
@@ -172,6 +173,8 @@ p_connect(struct env *e)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(9);	/* discard: refused or accepted, the call went out */
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (e->sock == -1)
+		return e->sock_err;
 	r = err_or(connect(e->sock, (struct sockaddr *)&sa, sizeof(sa)));
 	return r == ECONNREFUSED ? 0 : r;
 }
@@ -184,6 +187,8 @@ p_bind(struct env *e)
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (e->sock == -1)
+		return e->sock_err;
 	return err_or(bind(e->sock, (struct sockaddr *)&sa, sizeof(sa)));
 }
 
@@ -237,16 +242,20 @@ p_kill(struct env *e)
 	return err_or(kill(1, 0));
 }
 
-/* The way resolve opens content: openat2 beneath the root descriptor. */
+/* The way hermit opens content: through resolve, beneath the root descriptor. */
 static int
 open_beneath(const struct env *e, const char *path)
 {
-	struct open_how how;
+	struct stat st;
+	int fd;
 
-	memset(&how, 0, sizeof(how));
-	how.flags = O_RDONLY | O_CLOEXEC;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	return (int)syscall(SYS_openat2, e->c->root_fd, path, &how, sizeof(how));
+	errno = 0;
+	fd = resolve_open(e->c->root_fd, strcmp(path, ".") == 0 ? "" : path, &st);
+	if (fd >= 0)
+		return fd;
+	if (errno == 0)
+		errno = fd == -503 ? EMFILE : ENOENT;
+	return -1;
 }
 
 static int
@@ -339,11 +348,10 @@ child(struct env *e, const struct probe *p, int wfd)
 	memset(&r, 0, sizeof(r));
 	e->c = &c;
 	e->sock = -1;
-	if (p->needs_socket && (e->sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		snprintf(r.why, sizeof(r.why), "socket before sealing: %s", strerror(errno));
-		(void)!write(wfd, &r, sizeof(r));
-		_exit(1);
-	}
+	/* Where even an unconfined hermit may not make the socket (systemd's
+	 * RestrictAddressFamilies=none), the probe reports that refusal. */
+	if (p->needs_socket && (e->sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		e->sock_err = errno;
 	if (confine_seal(&c) == -1) {
 		snprintf(r.why, sizeof(r.why), "%s", c.why);
 		(void)!write(wfd, &r, sizeof(r));
@@ -417,6 +425,9 @@ layer_of(const struct probe *p, const struct report *r, int seccomp_errno,
 		break;
 	case EXDEV:
 		l = "openat2 RESOLVE_BENEATH";
+		break;
+	case EAFNOSUPPORT:
+		l = "outside hermit: no sockets of this family (service manager)";
 		break;
 	}
 	snprintf(out, size, "%s (%s)", l, errname(r->err));

@@ -477,7 +477,12 @@ drop_caps(struct confine *c, int last)
 	struct capsets s;
 	int cap;
 
-	if (caps_clear() == -1)
+	/* capset only when something is held: a service manager that started
+	 * hermit with none may also forbid the call (systemd units without
+	 * @privileged), and an unneeded call must not be fatal. */
+	if (caps_get(&s) == -1)
+		return fail(c, "caps: capget: %s", strerror(errno));
+	if ((s.eff || s.prm || s.inh) && caps_clear() == -1)
 		return fail(c, "caps: capset: %s", strerror(errno));
 	if (caps_get(&s) == -1)
 		return fail(c, "caps: capget: %s", strerror(errno));
