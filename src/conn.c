@@ -504,6 +504,16 @@ conn_expire(struct conn_ctx *ctx)
 	return (int)next;
 }
 
+/* Has the client sent bytes we have not read yet? */
+static int
+input_waiting(struct conn *c)
+{
+	char byte;
+
+	return c->in_len > c->in_off ||
+	    (c->w_socket && recv(c->rfd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0);
+}
+
 void
 conn_stop_all(struct conn_ctx *ctx)
 {
@@ -514,8 +524,13 @@ conn_stop_all(struct conn_ctx *ctx)
 			next = c->next;
 			if (c->out_len > c->out_sent || c->file_fd >= 0)
 				c->close_after = 1;	/* finish this response, then close */
-			else
-				conn_close(ctx, c);
+			else if (c->requests == 0 || input_waiting(c)) {
+				/* A request is (or may soon be) on its way: answer
+				 * it, with Connection: close, within the grace. */
+				c->readable = 1;
+				run(ctx, c);
+			} else
+				conn_close(ctx, c);	/* idle between requests */
 		}
 	}
 }
