@@ -75,10 +75,12 @@ check: $(BUILD)/.test-deps $(BIN) unit
 bench: $(BIN)
 	./tests/bench.sh ./$(BIN)
 
-install: $(BIN)
+install: $(BIN) install-units
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/hermit
 	install -m 0644 man/hermit.8 $(DESTDIR)$(MANDIR)/man8/hermit.8
+
+include contrib/systemd/units.mk
 
 clean:
 	rm -rf build build-san hermit
