@@ -16,7 +16,8 @@
  *   3    write the next 32-8192 bytes (pipelines, oversized heads)
  *   4    read 256-65536 bytes of the response (or fewer: slow reader)
  *   5    half-close: the peer sends FIN (closes its write end)
- *   6    let 0-63.75 seconds pass and expire deadlines
+ *   6    let 0-59.75 seconds pass and expire deadlines, or (argument
+ *        240-255) begin a shutdown as SIGTERM does (conn_stop_all)
  *   7    reset: the peer closes everything, mid-whatever (TCP: an RST)
  * and conn_event() is called after each, as the event loop would (the
  * server's descriptors are non-blocking, so EAGAIN is exercised whenever
@@ -54,6 +55,7 @@
 #define OUTPUT_CHECK_MAX (4u << 20)
 #define FILES_IN_TREE 20
 #define MAX_PEERS 3
+#define STOP_ARG 240	/* op 6 arguments from here on stop the worker */
 
 static char rootdir[] = "/tmp/hermit-fuzz-XXXXXX";
 static int rootfd = -1, epfd = -1, tcp_listener = -1;
@@ -439,7 +441,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			arg = data[i++];
 		}
-		if (op == 6) {
+		if (op == 6 && arg >= STOP_ARG)
+			conn_stop_all(ctx);	/* SIGTERM: idle ones close, the rest finish */
+		else if (op == 6) {
 			ctx->now_ms += (int64_t)arg * 250;
 			conn_expire(ctx);
 		} else if ((ev = peer_op(p, op, arg, data, size, &i)) != 0 && p->open)
@@ -459,10 +463,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (got == 0 && round > 0)
 			break;
 	}
-	/* Every deadline passes: no connection outlives them all. */
+	/* Every deadline passes (or, after a stop, the grace period): no
+	 * connection outlives them all. */
+	if (ctx->stopping)
+		conn_close_all(ctx);
 	ctx->now_ms += 3600 * 1000;
 	conn_expire(ctx);
 	check_open(ctx, peers, npeers);
+	ctx->stopping = 0;
 	FUZZ_ASSERT(ctx->nconns == 0 && open_conns == 0);
 	for (int t = 0; t < TIMER_COUNT; t++)
 		FUZZ_ASSERT(ctx->timers[t].head == NULL && ctx->timers[t].tail == NULL);
