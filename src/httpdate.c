@@ -310,6 +310,8 @@ httpdate_parse(const char *s, size_t len, time_t *t)
 	    c.hour * 3600 + c.minute * 60 + c.second;
 	if ((int64_t)(time_t)secs != secs)
 		return -1;	/* beyond a 32-bit time_t */
+	if (secs > days_from_civil(MAX_YEAR, 12, 31) * 86400 + 86399)
+		return -1;	/* a leap second after the last date hermit can write */
 	*t = (time_t)secs;
 	return 0;
 }

@@ -80,6 +80,8 @@ resolve_path(const char *path, size_t len, char *out, size_t size, int *dir_slas
 				continue;
 			}
 		}
+		if (c == '\0')	/* raw, not only %00: it would cut the name */
+			return -400;
 		if (c == '\\')
 			return -404;
 		if (sl + 1 >= sizeof(seg) || sl + 1 >= size)
@@ -162,7 +164,7 @@ resolve_host(struct slice host, char *out, size_t size)
 			return -400;
 		out[o++] = c;
 	}
-	if (out[o - 1] == '-')
+	if (out[o - 1] == '-' || out[o - 1] == '.')	/* "a-", "a.." */
 		return -400;
 	out[o] = '\0';
 	return (int)o;

@@ -304,9 +304,11 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 		return error_page(cfg, 501, 1, req->minor_version, 0, NULL, date, out, size, res);
 
 	if (cfg->vhosts) {
-		if ((r = resolve_host(req->host, res->vhost, sizeof(res->vhost))) < 0)
+		if ((r = resolve_host(req->host, res->vhost, sizeof(res->vhost))) < 0) {
+			res->vhost[0] = '\0';	/* never log a half-checked name */
 			return error_page(cfg, -r, closing, req->minor_version, head_only,
 			    NULL, date, out, size, res);
+		}
 		memcpy(rel, res->vhost, (size_t)r);
 		rel[r] = '/';
 		prefix = (size_t)r + 1;
