@@ -13,12 +13,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sanitizer/common_interface_defs.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The message also goes through the sanitizer's report channel, which
+ * libFuzzer keeps open when -close_fd_mask=2 silences the target's stderr. */
 #define FUZZ_ASSERT(cond) do { \
 	if (!(cond)) { \
 		fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
+		__sanitizer_report_error_summary("invariant failed: " #cond); \
 		abort(); \
 	} \
 } while (0)

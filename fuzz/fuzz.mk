@@ -17,7 +17,7 @@
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD = build-fuzz
-FUZZ_TARGETS ?= request resolve_path resolve_host range httpdate encoding etag log conn
+FUZZ_TARGETS ?= request resolve_path resolve_host range httpdate encoding etag log conn conn_walk
 # Every module but those that start, confine or thread the process.
 FUZZ_MODULES = $(filter-out options listen confine audit server,$(MODULES))
 FUZZ_OBJS = $(FUZZ_MODULES:%=$(FUZZ_BUILD)/%.o)
@@ -29,8 +29,8 @@ FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -DHERMIT_VERSION='"$(VERSION)"' -DHERMIT_SA
 $(FUZZ_BUILD)/%.o: src/%.c src/*.h | $(FUZZ_BUILD)/.dir
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(FUZZ_SAN_FLAGS) -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(FUZZ_SAN_FLAGS) -o $@ $< $(FUZZ_OBJS)
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h fuzz/fuzz_conn.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(FUZZ_SAN_FLAGS) -o $@ $< $(FUZZ_OBJS) -ldl
 
 $(FUZZ_BUILD)/.dir:
 	mkdir -p $(FUZZ_BUILD)

@@ -32,6 +32,9 @@
  *   sit in a deadline list, whatever happened to the others);
  * - afterwards no descriptor is left open beyond what the worker's file
  *   cache may hold;
+ * - no response ever holds the secret kept next to the root (or in the
+ *   dot-file and the unreadable file under it), whatever symlink, name or
+ *   encoding the client tries;
  * - what the server wrote to each client is a sequence of complete
  *   HTTP/1.1 responses, each head with a Content-Length its body matches
  *   (checked when no HEAD request could have been sent), of which only the
@@ -51,24 +54,66 @@
 
 #include "conn.h"
 #include "fuzz.h"
+#include "resolve.h"
+
+#ifdef FUZZ_CONN_WALK
+/* fuzz_conn_walk: openat2 answers ENOSYS, as under seccomp filters that
+ * do not know it, so resolve opens content by walking the path. */
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+#define WALKING 1
+
+long syscall(long n, ...);
+
+long
+syscall(long n, ...)
+{
+	static long (*real)(long, ...);
+	va_list ap;
+	long a[6];
+
+	if (n == SYS_openat2) {
+		errno = ENOSYS;
+		return -1;
+	}
+	va_start(ap, n);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (real == NULL && (real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall")) == NULL)
+		abort();
+	return real(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+#else
+#define WALKING 0
+#endif
 
 #define OUTPUT_CHECK_MAX (4u << 20)
-#define FILES_IN_TREE 20
+#define FILES_IN_TREE 26
 #define MAX_PEERS 3
 #define STOP_ARG 240	/* op 6 arguments from here on stop the worker */
 
-static char rootdir[] = "/tmp/hermit-fuzz-XXXXXX";
+static char basedir[] = "/tmp/hermit-fuzz-XXXXXX";	/* holds root/ and the secret */
+static char rootdir[sizeof(basedir) + 5];
 static int rootfd = -1, epfd = -1, tcp_listener = -1;
 static struct sockaddr_in tcp_addr;
 
+/* What no response may ever contain: it is in a file next to the root and
+ * in files under it that the policy refuses (a dot-file, an unreadable one). */
+#define SECRET "FUZZ-SECRET-5f0c"
+
+/* Writes dir/rel with size bytes of a pattern, or the secret. */
 static void
-put_file(const char *rel, size_t size, mode_t mode)
+put_file_in(const char *dir, const char *rel, size_t size, mode_t mode, int secret)
 {
 	char path[256];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", rootdir, rel);
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)) == -1)
+		abort();
+	if (secret && write(fd, SECRET, sizeof(SECRET) - 1) != sizeof(SECRET) - 1)
 		abort();
 	for (size_t i = 0; i < size; i++) {
 		char c = (char)('a' + i % 26);
@@ -80,12 +125,28 @@ put_file(const char *rel, size_t size, mode_t mode)
 }
 
 static void
+put_file(const char *rel, size_t size, mode_t mode)
+{
+	put_file_in(rootdir, rel, size, mode, 0);
+}
+
+static void
 put_dir(const char *rel)
 {
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", rootdir, rel);
 	if (mkdir(path, 0755) == -1)
+		abort();
+}
+
+static void
+put_link(const char *target, const char *rel)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", rootdir, rel);
+	if (symlink(target, path) == -1)
 		abort();
 }
 
@@ -101,29 +162,35 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 static void
 remove_root(void)
 {
-	nftw(rootdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	nftw(basedir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* The content tree: small and large files (the large one goes out with
- * sendfile), precompressed variants, a directory with an index, names the
- * policy refuses, and sites for --vhosts. */
+ * sendfile), precompressed variants, a directory with an index, sites for
+ * --vhosts, and what must never be served: the secret next to the root,
+ * symlinks to it, to the root's parent and to /etc/passwd, a dot-file and
+ * an unreadable file holding it too. */
 static void
 setup(void)
 {
 	char path[256];
 
 	signal(SIGPIPE, SIG_IGN);	/* as hermit does: a gone reader is EPIPE */
-	if (mkdtemp(rootdir) == NULL)
+	if (mkdtemp(basedir) == NULL)
 		abort();
 	atexit(remove_root);
+	snprintf(rootdir, sizeof(rootdir), "%s/root", basedir);
+	if (mkdir(rootdir, 0755) == -1)
+		abort();
+	put_file_in(basedir, "secret.txt", 10, 0644, 1);
+	put_file_in(rootdir, ".hidden", 10, 0644, 1);
+	put_file_in(rootdir, "private.txt", 10, 0600, 1);
 	put_file("index.html", 100, 0644);
 	put_file("big.bin", 40000, 0644);
 	put_file("a.txt", 3000, 0644);
 	put_file("a.txt.gz", 300, 0644);
 	put_file("a.txt.br", 200, 0644);
 	put_file("empty", 0, 0644);
-	put_file("secret.txt", 10, 0600);
-	put_file(".hidden", 10, 0644);
 	put_dir("dir");
 	put_file("dir/index.html", 50, 0644);
 	put_file("dir/x.css", 20000, 0644);
@@ -133,10 +200,16 @@ setup(void)
 	put_file("localhost/index.html", 30, 0644);
 	put_dir("_default");
 	put_file("_default/index.html", 40, 0644);
-	snprintf(path, sizeof(path), "%s/out", rootdir);
-	if (symlink("/etc/passwd", path) == -1)
-		abort();
+	put_link("/etc/passwd", "out");
+	put_link("../secret.txt", "secret");
+	put_link("..", "up");
+	snprintf(path, sizeof(path), "%s/secret.txt", basedir);
+	put_link(path, "abs");
+	put_link("../secret.txt", "dir/deep");
 	if ((rootfd = open(rootdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		abort();
+	/* as main does: 1 when openat2 is missing and resolve walks instead */
+	if (resolve_available(rootfd) != WALKING)
 		abort();
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		abort();
@@ -256,7 +329,9 @@ open_unix(struct conn_ctx *ctx, struct peer *p)
 
 /* TCP over loopback with the smallest buffers: writes are short and
  * EAGAIN comes soon; a reset is a real RST. Each connection comes from
- * another 127.x.y.z, so TIME_WAIT never exhausts the ports. */
+ * another 127.1.x.y, so TIME_WAIT never exhausts the ports. When the
+ * machine will not give a connection (it is busy with other tests), the
+ * input runs on a socketpair instead: the harness never fails for that. */
 static struct conn *
 open_tcp(struct conn_ctx *ctx, struct peer *p)
 {
@@ -264,21 +339,25 @@ open_tcp(struct conn_ctx *ctx, struct peer *p)
 	struct sockaddr_in src = { .sin_family = AF_INET };
 	int fd, sfd, tiny = 1;
 
-	src.sin_addr.s_addr = htonl(0x7f010000u | (next++ & 0xffffu));
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		abort();
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &tiny, sizeof(tiny));
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1 ||
-	    connect(fd, (struct sockaddr *)&tcp_addr, sizeof(tcp_addr)) == -1)
-		abort();
-	if ((sfd = accept4(tcp_listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) == -1)
-		abort();
-	setsockopt(sfd, SOL_SOCKET, SO_SNDBUF, &tiny, sizeof(tiny));
-	nonblock(fd);
-	p->wfd = p->rfd = fd;
-	p->tcp = 1;
-	p->sfd = sfd;
-	return conn_open(ctx, sfd, sfd, "127.0.0.1");
+	for (int tries = 0; tries < 8; tries++) {
+		src.sin_addr.s_addr = htonl(0x7f010000u | (next++ & 0xffffu));
+		if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+			break;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &tiny, sizeof(tiny));
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1 ||
+		    connect(fd, (struct sockaddr *)&tcp_addr, sizeof(tcp_addr)) == -1 ||
+		    (sfd = accept4(tcp_listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) == -1) {
+			close(fd);
+			continue;
+		}
+		setsockopt(sfd, SOL_SOCKET, SO_SNDBUF, &tiny, sizeof(tiny));
+		nonblock(fd);
+		p->wfd = p->rfd = fd;
+		p->tcp = 1;
+		p->sfd = sfd;
+		return conn_open(ctx, sfd, sfd, "127.0.0.1");
+	}
+	return open_unix(ctx, p);
 }
 
 static int
@@ -478,6 +557,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned j = 0; j < npeers; j++) {
 		struct peer *p = &peers[j];
 		peer_read(p, SIZE_MAX);
+		FUZZ_ASSERT(memmem(p->out, p->outlen, SECRET, sizeof(SECRET) - 1) == NULL);
 		if (!head_sent && !p->out_overflow)
 			check_output(p->out, p->outlen);
 		else if (p->outlen > 0)
