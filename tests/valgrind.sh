@@ -4,16 +4,17 @@
 # process's report must show no invalid access, no use of uninitialised
 # memory and no leak ("definitely lost").
 #
-# valgrind 3.19 (Debian 12) cannot run hermit confined, so this run changes
-# three things, and checks memory, not confinement (that is the audit's and
-# the sanitizer runs' job, see docs/SECURITY-TESTING.md):
-#   - openat2 (syscall 437) is unknown to it: a preloaded shim answers it
-#     with openat, refusing absolute names and ".." as RESOLVE_BENEATH would;
+# valgrind 3.19 (Debian 12) cannot run hermit fully confined, so this run
+# checks memory, not confinement (that is the audit's and the sanitizer
+# runs' job, see docs/SECURITY-TESTING.md):
+#   - openat2 (syscall 437) is unknown to it and answers ENOSYS: hermit
+#     opens content by its walking fallback (resolve.c), as it does under
+#     seccomp filters that do not know openat2;
 #   - seccomp would apply to valgrind's own system calls, and it does not
 #     know the seccomp syscall (317), through which libseccomp asks what the
 #     kernel supports: hermit runs with --seccomp-debug (so the filter is
-#     built without the kill action) and the shim makes seccomp_attr_set()
-#     and seccomp_load() succeed without loading anything;
+#     built without the kill action) and a preloaded shim makes
+#     seccomp_attr_set() and seccomp_load() succeed without loading anything;
 #   - Landlock's syscalls (444-446) are unknown to it: hermit finds Landlock
 #     unavailable and goes on without it (it is not --require'd).
 # Two reports are suppressed:
@@ -53,43 +54,8 @@ fi
 
 cat >"$WORK/shim.c" <<'C'
 /* Lets hermit run under valgrind 3.19: see tests/valgrind.sh. */
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/openat2.h>
-#include <stdarg.h>
-#include <string.h>
-#include <sys/syscall.h>
-
-long syscall(long n, ...);
 int seccomp_attr_set(void *ctx, int attr, unsigned long value);
 int seccomp_load(const void *ctx);
-
-long
-syscall(long n, ...)
-{
-	static long (*real)(long, ...);
-	va_list ap;
-	long a[6];
-
-	va_start(ap, n);
-	for (int i = 0; i < 6; i++)
-		a[i] = va_arg(ap, long);
-	va_end(ap);
-	if (n == SYS_openat2) {
-		const char *path = (const char *)a[1];
-		const struct open_how *how = (const struct open_how *)a[2];
-		if (path[0] == '/' || strstr(path, "..") != NULL) {
-			errno = EXDEV;
-			return -1;
-		}
-		return openat((int)a[0], path, (int)how->flags, (mode_t)how->mode);
-	}
-	if (real == NULL)
-		real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
-	return real(n, a[0], a[1], a[2], a[3], a[4], a[5]);
-}
 
 /* libseccomp asks the kernel, through the seccomp syscall valgrind lacks,
  * whether it supports an attribute: say yes, nothing is loaded anyway. */
@@ -109,7 +75,7 @@ seccomp_load(const void *ctx)
 	return 0;
 }
 C
-if ! cc -shared -fPIC -O2 -o "$WORK/shim.so" "$WORK/shim.c" -ldl 2>"$WORK/cc.log"; then
+if ! cc -shared -fPIC -O2 -o "$WORK/shim.so" "$WORK/shim.c" 2>"$WORK/cc.log"; then
 	echo "FAIL valgrind: cannot build the shim: $(cat "$WORK/cc.log")"
 	failed=1
 	summary
@@ -149,6 +115,7 @@ SH
 chmod 755 "$WORK/hermit"
 
 # Tests that depend neither on the confinement lines nor on tight timing,
+# nor on following symlinks inside the root (the walking fallback does not),
 # and run with chroot (without it, hermit refuses to run when Landlock is
 # missing, as it is under valgrind).
 DEFAULT_TESTS="
@@ -157,7 +124,7 @@ it_http.py:known_methods_405_with_allow it_http.py:unknown_methods_501
 it_http.py:http10_closes_by_default it_http.py:http11_keep_alive_by_default
 it_http.py:pipelined_20_answered_in_order it_http.py:pipelined_split_across_writes
 it_http.py:absolute_form_target it_http.py:content_types_builtin_table
-it_http.py:index_html_for_directories it_http.py:directory_without_slash_301
+it_http.py:directory_without_slash_301
 it_http.py:not_world_readable_404 it_http.py:dotfiles_404 it_http.py:well_known_served
 it_http.py:vhost_lowercased
 it_http.py:vhost_invalid_host_400 it_http.py:vhost_cannot_reach_other_site
