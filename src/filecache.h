@@ -19,7 +19,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define FILECACHE_SLOTS 512	/* also descriptors held, per worker */
+#define FILECACHE_SLOTS 4096	/* names remembered, per worker (4-way sets) */
+#define FILECACHE_FDS 1024	/* descriptors held open, per worker, at most */
 #define FILECACHE_TTL_MS 1000
 
 struct filecache;

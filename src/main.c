@@ -82,7 +82,7 @@ cpu_count(void)
 static unsigned long
 size_fd_limit(struct options *o)
 {
-	const unsigned long fixed = 64 + MAX_LISTENERS + (4UL + FILECACHE_SLOTS) * o->workers;
+	const unsigned long fixed = 64 + MAX_LISTENERS + (4UL + FILECACHE_FDS) * o->workers;
 	unsigned long conns = o->stdio ? 1 : o->max_connections;
 	unsigned long want = fixed + conns + conns / 4;
 	struct rlimit rl;
