@@ -18,14 +18,18 @@
 #define SD_LISTEN_FDS_START 3
 #define BACKLOG 4096
 
+/* Non-blocking, close-on-exec, and TCP_NODELAY, which Linux copies to every
+ * accepted connection: responses leave in whole writes, so Nagle's delay
+ * would only ever hold back the last segment. */
 static int
 set_flags(int fd)
 {
-	int fl = fcntl(fd, F_GETFL);
+	int fl = fcntl(fd, F_GETFL), on = 1;
 	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
 		return -1;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));	/* not TCP: fine */
 	return 0;
 }
 
@@ -137,7 +141,8 @@ bind_one(const char *addr, struct listener *l, char *why, size_t whysize)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	if (ss.ss_family == AF_INET6)	/* "[::]:80" serves IPv4 too */
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
-	if (bind(fd, (struct sockaddr *)&ss, len) == -1 || listen(fd, BACKLOG) == -1) {
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 || listen(fd, BACKLOG) == -1 ||
+	    set_flags(fd) == -1) {
 		snprintf(why, whysize, "%s: %s", addr, strerror(errno));
 		close(fd);
 		return -1;

@@ -90,7 +90,7 @@ accept_batch(struct worker *w, const struct lsock *l)
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		char peer[48];
-		int fd, on = 1;
+		int fd;
 
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
@@ -108,7 +108,6 @@ accept_batch(struct worker *w, const struct lsock *l)
 			close(fd);
 			continue;
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 		listen_format_ip(&ss, peer, sizeof(peer));
 		if (conn_open(ctx, fd, fd, peer) == NULL)
 			close(fd);
