@@ -370,6 +370,21 @@ conn_send(struct conn *c, const char *p, size_t len, int more)
 	return write(c->wfd, p, len);
 }
 
+/* After a failed write: 0 when the client is not reading for now (wait
+ * for EPOLLOUT), 1 to try again at once (EINTR), -1 when the connection
+ * is broken. */
+static int
+write_failed(struct conn *c)
+{
+	if (errno == EINTR)
+		return 1;
+	if (errno != EAGAIN)
+		return -1;
+	if (c->poll_w)
+		c->writable = 0;
+	return 0;
+}
+
 /* Sends what is pending. Returns 1 when all is sent, 0 when the client is
  * not reading for now, -1 on error or a file that shrank. */
 static int
@@ -385,14 +400,11 @@ flush(struct conn_ctx *ctx, struct conn *c)
 		}
 		n = conn_send(c, c->out + c->out_sent, c->out_len - c->out_sent, c->file_fd >= 0);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
+			if ((r = write_failed(c)) < 0)
 				return -1;
-			if (c->poll_w)
-				c->writable = 0;
-			r = 0;
-			goto out;
+			if (r == 0)
+				goto out;
+			continue;
 		}
 		c->out_sent += (unsigned)n;
 		progress = 1;
@@ -410,14 +422,11 @@ flush(struct conn_ctx *ctx, struct conn *c)
 		if (n == 0)
 			return -1;	/* the file shrank: close rather than send wrong bytes */
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
+			if ((r = write_failed(c)) < 0)
 				return -1;
-			if (c->poll_w)
-				c->writable = 0;
-			r = 0;
-			goto out;
+			if (r == 0)
+				goto out;
+			continue;
 		}
 		c->file_off += (uint64_t)n;
 		progress = 1;
