@@ -2,7 +2,9 @@
 # make            build ./hermit
 # make run        build and serve examples/site on http://127.0.0.1:8080
 # make check      the whole test suite (SANITIZE=1: under ASan+UBSan)
-# make install    PREFIX=/usr/local DESTDIR=
+# make install    PREFIX=/usr/local DESTDIR= (binary, manual page, systemd units)
+# make fuzz       FUZZ_SECONDS=N: every libFuzzer target for N seconds
+# make bench      the project's own load test with wrk
 
 VERSION = 0.1.0
 PREFIX ?= /usr/local
@@ -81,6 +83,7 @@ install: $(BIN) install-units
 	install -m 0644 man/hermit.8 $(DESTDIR)$(MANDIR)/man8/hermit.8
 
 include contrib/systemd/units.mk
+include fuzz/fuzz.mk
 
 clean:
 	rm -rf build build-san hermit
