@@ -100,8 +100,10 @@ static int rootfd = -1, epfd = -1, tcp_listener = -1;
 static struct sockaddr_in tcp_addr;
 
 /* What no response may ever contain: it is in a file next to the root and
- * in files under it that the policy refuses (a dot-file, an unreadable one). */
-#define SECRET "FUZZ-SECRET-5f0c"
+ * in files under it that the policy refuses (a dot-file, an unreadable one).
+ * Its space and control bytes can be in no request-target, so no redirect
+ * can echo it from the request (the fuzzer learns the string and tries). */
+#define SECRET "\001FUZZ SECRET\002"
 
 /* Writes dir/rel with size bytes of a pattern, or the secret. */
 static void
