@@ -31,11 +31,25 @@ struct filecache {
 	unsigned ndeferred;
 };
 
+static void evict(struct filecache *fc, struct entry *e);
+
 struct filecache *
 filecache_new(void)
 {
 	/* calloc: empty slots are zero, so untouched pages cost no memory */
 	return calloc(1, sizeof(struct filecache));
+}
+
+void
+filecache_free(struct filecache *fc)
+{
+	if (fc == NULL)
+		return;
+	filecache_begin(fc);
+	for (unsigned i = 0; i < FILECACHE_SLOTS; i++)
+		evict(fc, &fc->slot[i]);
+	filecache_begin(fc);
+	free(fc);
 }
 
 void

@@ -26,6 +26,8 @@
 struct filecache;
 
 struct filecache *filecache_new(void);
+/* Closes every descriptor the cache holds and frees it. */
+void filecache_free(struct filecache *fc);
 
 /* Starts one request's lookups: closes the descriptors evicted by the last one. */
 void filecache_begin(struct filecache *fc);

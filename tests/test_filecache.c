@@ -150,6 +150,8 @@ main(void)
 	test_missing_files_are_remembered_for_the_ttl(fc, root);
 	test_the_policy_still_applies(fc, root);
 	test_evicted_descriptors_stay_open_until_the_next_request(fc, root);
+	filecache_free(fc);
+	close(root);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);
 	return unit_done("filecache");
