@@ -32,6 +32,7 @@ struct conn {
 	unsigned char readable, writable;
 	unsigned char poll_r, poll_w;	/* 0: a regular file on stdio, always ready */
 	unsigned char w_socket;
+	unsigned char out_watched;	/* EPOLLOUT asked for (after the first full send buffer) */
 	unsigned char hup;		/* epoll saw the peer's end close: read to EOF */
 	unsigned char eof;		/* the client sent FIN */
 	unsigned char close_after;	/* close once the output is sent */
@@ -179,8 +180,10 @@ conn_open(struct conn_ctx *ctx, int rfd, int wfd, const char *peer)
 	c->writable = 1;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	if (rfd == wfd) {
+		/* EPOLLOUT only once a send fills the buffer: asked for now, it
+		 * would wake the worker once for every new connection for nothing. */
 		c->w_socket = 1;
-		if (watch(ctx, rfd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, c) == -1) {
+		if (watch(ctx, rfd, EPOLLIN | EPOLLRDHUP, c) == -1) {
 			free(c);
 			return NULL;
 		}
@@ -188,6 +191,7 @@ conn_open(struct conn_ctx *ctx, int rfd, int wfd, const char *peer)
 		/* stdin/stdout: a socket, pipes, or regular files (which epoll
 		 * refuses with EPERM: they are always ready). */
 		c->w_socket = fstat(wfd, &st) == 0 && S_ISSOCK(st.st_mode);
+		c->out_watched = 1;
 		if (watch(ctx, rfd, EPOLLIN | EPOLLRDHUP, c) == -1) {
 			if (errno != EPERM) {
 				free(c);
@@ -374,12 +378,22 @@ conn_send(struct conn *c, const char *p, size_t len, int more)
  * for EPOLLOUT), 1 to try again at once (EINTR), -1 when the connection
  * is broken. */
 static int
-write_failed(struct conn *c)
+write_failed(struct conn_ctx *ctx, struct conn *c)
 {
 	if (errno == EINTR)
 		return 1;
 	if (errno != EAGAIN)
 		return -1;
+	if (!c->out_watched) {
+		/* MOD re-checks readiness: a buffer drained meanwhile still
+		 * gives its event. */
+		struct epoll_event ev = {
+			.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c
+		};
+		if (epoll_ctl(ctx->epfd, EPOLL_CTL_MOD, c->wfd, &ev) == -1)
+			return -1;
+		c->out_watched = 1;
+	}
 	if (c->poll_w)
 		c->writable = 0;
 	return 0;
@@ -400,7 +414,7 @@ flush(struct conn_ctx *ctx, struct conn *c)
 		}
 		n = conn_send(c, c->out + c->out_sent, c->out_len - c->out_sent, c->file_fd >= 0);
 		if (n < 0) {
-			if ((r = write_failed(c)) < 0)
+			if ((r = write_failed(ctx, c)) < 0)
 				return -1;
 			if (r == 0)
 				goto out;
@@ -422,7 +436,7 @@ flush(struct conn_ctx *ctx, struct conn *c)
 		if (n == 0)
 			return -1;	/* the file shrank: close rather than send wrong bytes */
 		if (n < 0) {
-			if ((r = write_failed(c)) < 0)
+			if ((r = write_failed(ctx, c)) < 0)
 				return -1;
 			if (r == 0)
 				goto out;

@@ -52,14 +52,11 @@ end
 request = function() return req end
 LUA
 
-run() {	# name conns path [script]
-	local name=$1 conns=$2 path=$3 script=${4:-} before after reqs
+run() {	# name conns path [wrk options]
+	local name=$1 conns=$2 path=$3 before after reqs
+	shift 3
 	before=$(cpu_ticks)
-	if [ -n "$script" ]; then
-		out=$(timeout $((duration + 10)) wrk -t1 -c"$conns" -d"${duration}s" -s "$script" "http://127.0.0.1:$port$path")
-	else
-		out=$(timeout $((duration + 10)) wrk -t1 -c"$conns" -d"${duration}s" "http://127.0.0.1:$port$path")
-	fi
+	out=$(timeout $((duration + 10)) wrk -t1 -c"$conns" -d"${duration}s" "$@" "http://127.0.0.1:$port$path")
 	after=$(cpu_ticks)
 	reqs=$(echo "$out" | awk '/requests in/ {print $1}')
 	awk -v n="$name" -v r="$reqs" -v d="$duration" -v t=$((after - before)) -v hz="$hz" \
@@ -69,6 +66,7 @@ run() {	# name conns path [script]
 
 echo "hermit bench: $duration s per workload, wrk -t1, server CPU from /proc"
 run 1k-ka 64 /1k.bin
-run 1k-pipe 64 /1k.bin "$dir/pipe.lua"
-run many-ka 64 / "$dir/many.lua"
+run 1k-pipe 64 /1k.bin -s "$dir/pipe.lua"
+run many-ka 64 / -s "$dir/many.lua"
 run 256k-ka 32 /256k.bin
+run 1k-close 32 /1k.bin -H "Connection: close"
