@@ -1,10 +1,11 @@
 #!/bin/sh
 # run.sh BUILD SECONDS TARGET...: runs each fuzz target BUILD/fuzz_TARGET for
 # SECONDS seconds (0: only once over its corpus, as a regression test),
-# starting from the seeds in fuzz/corpus/TARGET and what earlier runs kept
-# in BUILD/corpus/TARGET. Prints one line per target with its executions and
-# appends it to BUILD/fuzz-history; exits 1 when any target found a crash
-# (the input is in BUILD/crashes/, the report in BUILD/TARGET.log).
+# starting from the seeds in fuzz/corpus/TARGET (fuzz_conn_walk shares
+# fuzz_conn's) and what earlier runs kept in BUILD/corpus/TARGET. Prints
+# one line per target with its executions and appends it to
+# BUILD/fuzz-history; exits 1 when any target found a crash (the input is in
+# BUILD/crashes/, the report in BUILD/TARGET.log).
 set -u
 build=$1
 secs=$2
@@ -15,6 +16,8 @@ for t in "$@"; do
 	bin=$build/fuzz_$t
 	work=$build/corpus/$t
 	log=$build/$t.log
+	seeds=fuzz/corpus/$t
+	[ "$t" = conn_walk ] && seeds=fuzz/corpus/conn	# the same target, openat2 missing
 	mkdir -p "$work"
 	set -- -dict=fuzz/http.dict -artifact_prefix="$build/crashes/$t-" \
 		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1
@@ -28,7 +31,7 @@ for t in "$@"; do
 		set -- "$@" -max_total_time="$secs"
 	fi
 	start=$(date +%s)
-	"$bin" "$@" "$work" "fuzz/corpus/$t" >"$log" 2>&1
+	"$bin" "$@" "$work" "$seeds" >"$log" 2>&1
 	rc=$?
 	took=$(($(date +%s) - start))
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
