@@ -32,10 +32,14 @@ struct conn {
 	unsigned char readable, writable;
 	unsigned char poll_r, poll_w;	/* 0: a regular file on stdio, always ready */
 	unsigned char w_socket;
+	unsigned char watched;		/* registered with epoll (a socket: once it had to wait) */
 	unsigned char out_watched;	/* EPOLLOUT asked for (after the first full send buffer) */
 	unsigned char hup;		/* epoll saw the peer's end close: read to EOF */
 	unsigned char eof;		/* the client sent FIN */
 	unsigned char close_after;	/* close once the output is sent */
+	unsigned char linger;		/* ... after a half-close: unread input is likely */
+	unsigned char lingering;	/* half-closed, discarding input until EOF */
+	unsigned discarded;		/* bytes read and dropped while lingering */
 	unsigned requests;
 	unsigned head_request;		/* c->requests when the head timer started */
 	char *in;
@@ -180,18 +184,15 @@ conn_open(struct conn_ctx *ctx, int rfd, int wfd, const char *peer)
 	c->writable = 1;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	if (rfd == wfd) {
-		/* EPOLLOUT only once a send fills the buffer: asked for now, it
-		 * would wake the worker once for every new connection for nothing. */
+		/* Not registered yet: the caller runs the machine at once, and
+		 * a connection answered and closed in that first run never
+		 * costs an epoll_ctl (see wait_with_epoll). */
 		c->w_socket = 1;
-		if (watch(ctx, rfd, EPOLLIN | EPOLLRDHUP, c) == -1) {
-			free(c);
-			return NULL;
-		}
 	} else {
 		/* stdin/stdout: a socket, pipes, or regular files (which epoll
 		 * refuses with EPERM: they are always ready). */
 		c->w_socket = fstat(wfd, &st) == 0 && S_ISSOCK(st.st_mode);
-		c->out_watched = 1;
+		c->watched = c->out_watched = 1;
 		if (watch(ctx, rfd, EPOLLIN | EPOLLRDHUP, c) == -1) {
 			if (errno != EPERM) {
 				free(c);
@@ -291,6 +292,7 @@ process(struct conn_ctx *ctx, struct conn *c)
 			    OUT_BUFFER_BYTES - c->out_len, &res);
 			log_response(ctx, c, NULL, p, avail, &res);
 			c->in_off = c->in_len;
+			c->linger = 1;	/* the rest of what it sent is still coming */
 		} else {
 			int keep_alive_ok = !ctx->stopping && c->requests + 1 < cfg->max_requests;
 			c->requests++;
@@ -308,6 +310,8 @@ process(struct conn_ctx *ctx, struct conn *c)
 		produced = 1;
 		if (res.close) {
 			c->close_after = 1;
+			if (c->in_off < c->in_len)
+				c->linger = 1;
 			c->in_off = c->in_len;	/* nothing after it is answered */
 		}
 		if (res.body_fd >= 0) {
@@ -374,6 +378,27 @@ conn_send(struct conn *c, const char *p, size_t len, int more)
 	return write(c->wfd, p, len);
 }
 
+/* A socket is registered with epoll the first time it has to wait, and
+ * asks for EPOLLOUT only once a send has filled its buffer: asked for
+ * always, it would wake the worker once per new connection for nothing.
+ * ADD and MOD both re-check readiness, so input or buffer space that came
+ * since the last EAGAIN still gives its event. Returns 0 or -1. */
+static int
+wait_with_epoll(struct conn_ctx *ctx, struct conn *c, int out)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (out ? EPOLLOUT : 0), .data.ptr = c
+	};
+
+	if (c->watched && (c->out_watched || !out))
+		return 0;
+	if (epoll_ctl(ctx->epfd, c->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->wfd, &ev) == -1)
+		return -1;
+	c->watched = 1;
+	c->out_watched = (unsigned char)out;
+	return 0;
+}
+
 /* After a failed write: 0 when the client is not reading for now (wait
  * for EPOLLOUT), 1 to try again at once (EINTR), -1 when the connection
  * is broken. */
@@ -384,16 +409,8 @@ write_failed(struct conn_ctx *ctx, struct conn *c)
 		return 1;
 	if (errno != EAGAIN)
 		return -1;
-	if (!c->out_watched) {
-		/* MOD re-checks readiness: a buffer drained meanwhile still
-		 * gives its event. */
-		struct epoll_event ev = {
-			.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c
-		};
-		if (epoll_ctl(ctx->epfd, EPOLL_CTL_MOD, c->wfd, &ev) == -1)
-			return -1;
-		c->out_watched = 1;
-	}
+	if (wait_with_epoll(ctx, c, 1) == -1)
+		return -1;
 	if (c->poll_w)
 		c->writable = 0;
 	return 0;
@@ -412,7 +429,11 @@ flush(struct conn_ctx *ctx, struct conn *c)
 			r = 0;
 			goto out;
 		}
-		n = conn_send(c, c->out + c->out_sent, c->out_len - c->out_sent, c->file_fd >= 0);
+		/* More is coming when a file body follows; when the connection
+		 * closes after this response, holding the tail back lets close()
+		 * send it together with the FIN: one segment fewer for both ends. */
+		n = conn_send(c, c->out + c->out_sent, c->out_len - c->out_sent,
+		    c->file_fd >= 0 || c->close_after);
 		if (n < 0) {
 			if ((r = write_failed(ctx, c)) < 0)
 				return -1;
@@ -456,14 +477,17 @@ out:
 }
 
 /* Nothing to send and no complete head: wait for the client, holding no
- * buffer when there is no partial head. */
-static void
+ * buffer when there is no partial head. Returns 0, or -1 when epoll
+ * refuses the connection. */
+static int
 wait_for_input(struct conn_ctx *ctx, struct conn *c)
 {
+	if (wait_with_epoll(ctx, c, c->out_watched) == -1)
+		return -1;
 	if (c->in_len > c->in_off) {
 		if (c->timer != TIMER_HEAD || c->head_request != c->requests)
 			timer_set(ctx, c, TIMER_HEAD, ctx->cfg->header_timeout);
-		return;
+		return 0;
 	}
 	if (c->timer != TIMER_IDLE && !(c->timer == TIMER_HEAD && c->requests == 0))
 		timer_set(ctx, c, TIMER_IDLE, ctx->cfg->idle_timeout);
@@ -471,19 +495,80 @@ wait_for_input(struct conn_ctx *ctx, struct conn *c)
 	pool_put(&ctx->outpool, c->out);
 	c->in = c->out = NULL;
 	c->in_off = c->in_len = 0;
+	return 0;
+}
+
+/* Lingering: reads and drops input until EOF. Returns 0 to wait for more,
+ * -1 to close now (EOF, an error, or more input than we care to drop). */
+static int
+discard_input(struct conn_ctx *ctx, struct conn *c)
+{
+	char sink[4096];
+
+	while (c->readable) {
+		ssize_t n = read(c->rfd, sink, sizeof(sink));
+		if (n == 0)
+			return -1;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return -1;
+			c->readable = 0;
+			break;
+		}
+		c->discarded += (unsigned)n;
+		if (c->discarded > LINGER_MAX_BYTES)
+			return -1;
+	}
+	return wait_with_epoll(ctx, c, 0);
+}
+
+/* The response is out and the connection must close, but the client may
+ * still be sending: closing now would answer its bytes with a reset, and
+ * a reset can destroy the response before the client has read it. So
+ * half-close (the FIN follows the response) and drop what still comes,
+ * until the client closes or LINGER_SECONDS pass. Returns 0 while
+ * lingering, -1 to close at once. */
+static int
+start_linger(struct conn_ctx *ctx, struct conn *c)
+{
+	if (!c->linger || c->rfd != c->wfd || ctx->stopping || c->eof)
+		return -1;
+	if (shutdown(c->wfd, SHUT_WR) == -1)
+		return -1;
+	c->lingering = 1;
+	c->readable = 1;
+	pool_put(&ctx->inpool, c->in);
+	pool_put(&ctx->outpool, c->out);
+	c->in = c->out = NULL;
+	c->in_off = c->in_len = 0;
+	timer_set(ctx, c, TIMER_LINGER, LINGER_SECONDS);
+	return discard_input(ctx, c);
 }
 
 static void
 run(struct conn_ctx *ctx, struct conn *c)
 {
+	if (c->lingering) {
+		if (discard_input(ctx, c) < 0)
+			conn_close(ctx, c);
+		return;
+	}
 	for (;;) {
 		int r = flush(ctx, c);
 		if (r < 0)
 			break;
 		if (r == 0)
 			return;
-		if (c->close_after)
+		if (c->close_after) {
+			/* More input waiting unread is as good a reason to linger. */
+			if (c->readable && c->poll_r)
+				c->linger = 1;
+			if (start_linger(ctx, c) == 0)
+				return;
 			break;
+		}
 		if ((r = process(ctx, c)) < 0)
 			break;
 		if (r > 0)
@@ -491,7 +576,8 @@ run(struct conn_ctx *ctx, struct conn *c)
 		if (c->eof)
 			break;
 		if (!c->readable) {
-			wait_for_input(ctx, c);
+			if (wait_for_input(ctx, c) == -1)
+				break;
 			return;
 		}
 		if (read_input(ctx, c) < 0)
@@ -545,7 +631,9 @@ conn_stop_all(struct conn_ctx *ctx)
 		struct conn *c = ctx->timers[t].head, *next;
 		for (; c != NULL; c = next) {
 			next = c->next;
-			if (c->out_len > c->out_sent || c->file_fd >= 0)
+			if (c->lingering)
+				conn_close(ctx, c);	/* its response is out */
+			else if (c->out_len > c->out_sent || c->file_fd >= 0)
 				c->close_after = 1;	/* finish this response, then close */
 			else if (c->requests == 0 || input_waiting(c)) {
 				/* A request is (or may soon be) on its way: answer

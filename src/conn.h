@@ -9,8 +9,10 @@
  * responses are gathered in one output buffer and leave in one write.
  * Bodies too large for the buffer go out with sendfile. An idle connection
  * owns no buffer (they return to the worker's pool), only its small struct.
- * Every connection sits in exactly one of three deadline lists (head, idle,
- * send); conn_expire() closes those past their deadline: a client that
+ * A connection closed after a refused request first half-closes and
+ * discards what the client still sends (LINGER), so that its reset cannot
+ * destroy the error response. Every connection sits in exactly one of four
+ * deadline lists (head, idle, send, linger); conn_expire() closes those past their deadline: a client that
  * trickles its head is closed when the head deadline passes, however busy.
  * Reads and writes go through conn_recv/conn_send/conn_sendfile so that a
  * TLS layer can later wrap them. conn never exits the process.
@@ -26,7 +28,7 @@
 #include "httpdate.h"
 #include "log.h"
 
-enum timer { TIMER_HEAD, TIMER_IDLE, TIMER_SEND, TIMER_COUNT };
+enum timer { TIMER_HEAD, TIMER_IDLE, TIMER_SEND, TIMER_LINGER, TIMER_COUNT };
 
 /* What an epoll event's data.ptr points at: the first member of each kind. */
 enum source { SOURCE_CONN, SOURCE_LISTENER, SOURCE_STOP };
@@ -66,7 +68,11 @@ int conn_ctx_init(struct conn_ctx *ctx, const struct config *cfg, int epfd,
 /* Reads the clocks once per loop turn (vDSO: no system call). */
 void conn_ctx_tick(struct conn_ctx *ctx);
 
-/* Takes over rfd/wfd (the same socket, or stdin/stdout) and registers them.
+/* Takes over rfd/wfd (the same socket, or stdin/stdout). stdin/stdout are
+ * registered with epoll at once; a socket only when it first has to wait,
+ * so the caller runs it straight away with conn_event(ctx, c, EPOLLIN): a
+ * request that is already there (a deferred accept hands over connections
+ * whose first bytes have arrived) is answered without a trip through epoll.
  * Returns NULL (having closed nothing) when out of memory. */
 struct conn *conn_open(struct conn_ctx *ctx, int rfd, int wfd, const char *peer);
 

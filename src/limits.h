@@ -34,6 +34,14 @@
 /* Seconds in-flight responses get to finish after SIGTERM/SIGINT. */
 #define DEFAULT_GRACE_PERIOD 10
 
+/* After a refused request (or one followed by input it will not answer),
+ * hermit half-closes and reads what the client is still sending, for at
+ * most this many seconds and bytes, before closing: closing with unread
+ * input would make the kernel send a reset, which can destroy the error
+ * response before the client reads it (RFC 9112, section 9.6). */
+#define LINGER_SECONDS 2
+#define LINGER_MAX_BYTES (256 * 1024)
+
 /* Upper bound on --workers: more threads than this only cost memory. */
 #define MAX_WORKERS 256
 

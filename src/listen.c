@@ -139,6 +139,11 @@ bind_one(const char *addr, struct listener *l, char *why, size_t whysize)
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* Deferred accept (as h2o does, and nginx's "deferred"): a connection
+	 * is handed over once its first bytes arrive, so it is answered in
+	 * the worker's first look at it; one that stays silent is handed
+	 * over after about a second anyway, and the head deadline runs. */
+	setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &on, sizeof(on));
 	if (ss.ss_family == AF_INET6)	/* "[::]:80" serves IPv4 too */
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1 || listen(fd, BACKLOG) == -1 ||

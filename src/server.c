@@ -90,6 +90,7 @@ accept_batch(struct worker *w, const struct lsock *l)
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		char peer[48];
+		struct conn *c;
 		int fd;
 
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -109,8 +110,10 @@ accept_batch(struct worker *w, const struct lsock *l)
 			continue;
 		}
 		listen_format_ip(&ss, peer, sizeof(peer));
-		if (conn_open(ctx, fd, fd, peer) == NULL)
+		if ((c = conn_open(ctx, fd, fd, peer)) == NULL)
 			close(fd);
+		else
+			conn_event(ctx, c, EPOLLIN);
 	}
 }
 

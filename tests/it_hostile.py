@@ -694,6 +694,71 @@ def half_close_gets_answers_then_close():
         ok(closed and took < 2, "FIN without a byte: closed after %.2fs" % took)
 
 
+def read_to_fin(sock, timeout):
+    """Reads until the server's FIN; returns (bytes, how) where how is
+    "fin", "reset" or "timeout"."""
+    sock.settimeout(timeout)
+    out = b""
+    try:
+        while True:
+            d = sock.recv(65536)
+            if not d:
+                return out, "fin"
+            out += d
+    except ConnectionResetError:
+        return out, "reset"
+    except socket.timeout:
+        return out, "timeout"
+
+
+@test(timeout=60)
+def refused_request_lingers_so_the_answer_arrives():
+    """A request refused while the client is still sending (a 64 KiB request
+    line in one write, far past the 8 KiB head limit) gets its 414 followed
+    by a FIN, never a reset that could destroy it; the server then drops
+    what still comes for a bounded time and bytes: a silent client is let go
+    within about 2 s, and one that keeps sending is cut off."""
+    with Server(ROOT) as s:
+        base_fds = nfds(s.pid)
+        for i in range(20):
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            c.sendall(b"GET /" + b"a" * 65536 + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+            out, how = read_to_fin(c, 5)
+            eq((first_status(out), how), (414, "fin"), "oversized line %d: answer, then" % i)
+            c.close()
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        c.sendall(b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + b"x" * 60000)
+        out, how = read_to_fin(c, 5)
+        eq((first_status(out), how), (400, "fin"), "a body on GET, still arriving: answer, then")
+        t0 = time.monotonic()
+        ok(wait_for(lambda: nfds(s.pid) <= base_fds, 6),
+           "a silent client after its error answer is let go (%d descriptors, %d before)"
+           % (nfds(s.pid), base_fds))
+        took = time.monotonic() - t0
+        ok(took < 4, "let go after %.1fs" % took)
+        c.close()
+
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        c.sendall(b"GET / HTTP/1.1\r\nHost: a\r\nX: \x01\r\n\r\n")
+        t0 = time.monotonic()
+        sent, cut = 0, False
+        c.settimeout(1)
+        while time.monotonic() - t0 < 10:
+            try:
+                sent += c.send(b"y" * 65536)
+            except socket.timeout:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                cut = True
+                break
+        took = time.monotonic() - t0
+        c.close()
+        ok(cut and took < 5, "a client that keeps sending after its 400 is cut off "
+           "(after %.1fs and %d bytes)" % (took, sent))
+        served_quickly(s.port)
+        settle_fds(s.pid, base_fds, 1)
+
+
 @test(timeout=60)
 def hundreds_pipelined_then_close():
     """500 pipelined requests and a FIN: 500 answers in order. The same with

@@ -113,6 +113,52 @@ def listen_ipv6():
            "peer address in the access log: %r" % s.access_lines())
 
 
+def sockets_held(pid):
+    """Sockets the server holds (its file cache keeps files open a moment,
+    so only sockets count here)."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return n
+
+
+@test(timeout=30)
+def own_sockets_defer_accept():
+    """Sockets hermit binds itself defer accept: a connection that has sent
+    nothing yet is not handed to the server (it holds no descriptor for
+    it), is answered at once when its request comes, and is still handed
+    over (and closed at the head deadline) if it stays silent."""
+    with Server(ROOT, ["--header-timeout", "2"]) as s:
+        check_serves(s.port, what="before")
+        fds = lambda: sockets_held(s.pid)
+        base = fds()
+        quiet = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        time.sleep(0.3)
+        eq(fds(), base, "sockets held while a connection is silent (deferred)")
+        quiet.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        t0 = time.monotonic()
+        got = b""
+        while True:
+            d = quiet.recv(65536)
+            if not d:
+                break
+            got += d
+        quiet.close()
+        ok(got.startswith(b"HTTP/1.1 200 ") and got.endswith(HELLO),
+           "the deferred connection's answer: %r" % got[:80])
+        ok(time.monotonic() - t0 < 1, "answered at once once the request came")
+        silent = socket.create_connection(("127.0.0.1", s.port), timeout=15)
+        t0 = time.monotonic()
+        ok(wait_for(lambda: fds() > base, 5), "a silent connection is handed over in the end")
+        ok(silent.recv(100) == b"", "a silent connection is closed")
+        took = time.monotonic() - t0
+        ok(2 <= took < 8, "silent connection closed after %.1fs (defer ~1s + head deadline 2s)" % took)
+        silent.close()
+
+
 @test
 def listen_several_addresses():
     p2 = free_port()
