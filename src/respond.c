@@ -90,19 +90,19 @@ status_line(struct head *h, const struct config *cfg, int status, const char *da
 }
 
 static void
-connection_header(struct head *h, int close, int minor_version)
+connection_header(struct head *h, int must_close, int minor_version)
 {
-	if (close)
+	if (must_close)
 		PUTS(h, "Connection: close\r\n");
 	else if (minor_version == 0)
 		PUTS(h, "Connection: keep-alive\r\n");
 }
 
 static void
-response_init(struct response *res, int status, int close)
+response_init(struct response *res, int status, int must_close)
 {
 	res->status = status;
-	res->close = close;
+	res->close = must_close;
 	res->body_fd = -1;
 	res->body_off = 0;
 	res->body_len = 0;
@@ -111,7 +111,7 @@ response_init(struct response *res, int status, int close)
 
 /* The error page; extra is an additional header line (with CRLF) or NULL. */
 static size_t
-error_page(const struct config *cfg, int status, int close, int minor, int head_only,
+error_page(const struct config *cfg, int status, int must_close, int minor, int head_only,
     const char *extra, const char *date, char *out, size_t size, struct response *res)
 {
 	struct head h = { out, 0, size, 0 };
@@ -120,14 +120,14 @@ error_page(const struct config *cfg, int status, int close, int minor, int head_
 	/* "<!DOCTYPE html>\n<title>NNN " why "</title>\n<h1>NNN " why "</h1>\n" */
 	uint64_t body = 16 + 11 + whylen + 9 + 8 + whylen + 6;
 
-	response_init(res, status, close);
+	response_init(res, status, must_close);
 	status_line(&h, cfg, status, date);
 	PUTS(&h, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
 	put_u64(&h, body);
 	PUTS(&h, "\r\n");
 	if (extra != NULL)
 		put_str(&h, extra);
-	connection_header(&h, close, minor);
+	connection_header(&h, must_close, minor);
 	PUTS(&h, "\r\n");
 	if (!head_only) {
 		char code[4] = { (char)('0' + status / 100), (char)('0' + status / 10 % 10),
@@ -145,11 +145,11 @@ error_page(const struct config *cfg, int status, int close, int minor, int head_
 }
 
 size_t
-respond_error(const struct config *cfg, int status, int close, const char *date,
+respond_error(const struct config *cfg, int status, int must_close, const char *date,
     char *out, size_t size, struct response *res)
 {
 	res->vhost[0] = '\0';
-	return error_page(cfg, status, close, 1, 0, NULL, date, out, size, res);
+	return error_page(cfg, status, must_close, 1, 0, NULL, date, out, size, res);
 }
 
 /* The representation chosen for a request: the file, or a precompressed variant. */
@@ -248,7 +248,7 @@ copy_body(int fd, char *dst, uint64_t off, uint64_t len)
 }
 
 static size_t
-redirect_to_dir(const struct config *cfg, const struct request *req, int close,
+redirect_to_dir(const struct config *cfg, const struct request *req, int must_close,
     const char *date, char *out, size_t size, struct response *res)
 {
 	char location[RESPONSE_HEAD_MAX / 2];
@@ -270,10 +270,10 @@ redirect_to_dir(const struct config *cfg, const struct request *req, int close,
 	}
 	PUTS(&l, "\r\n");
 	if (l.overflow)
-		return error_page(cfg, 414, close, req->minor_version,
+		return error_page(cfg, 414, must_close, req->minor_version,
 		    req->method == METHOD_HEAD, NULL, date, out, size, res);
 	location[l.len] = '\0';
-	return error_page(cfg, 301, close, req->minor_version, req->method == METHOD_HEAD,
+	return error_page(cfg, 301, must_close, req->minor_version, req->method == METHOD_HEAD,
 	    location, date, out, size, res);
 }
 

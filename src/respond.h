@@ -43,8 +43,8 @@ size_t respond_request(const struct config *cfg, struct filecache *fc, int64_t n
     struct response *res);
 
 /* An error answer (status 400, 414, 431, 501, 503, 505...) with a short HTML
- * body; the connection is closed after it when close is set. */
-size_t respond_error(const struct config *cfg, int status, int close,
+ * body; the connection is closed after it when must_close is set. */
+size_t respond_error(const struct config *cfg, int status, int must_close,
     const char *date, char *out, size_t size, struct response *res);
 
 #endif
