@@ -89,11 +89,16 @@ static const struct mime_entry builtin[] = {
 static struct mime_entry *loaded;
 static size_t nloaded;
 
+/* Orders indices into loaded[] by extension, then by place in the file. */
 static int
-entry_cmp(const void *a, const void *b)
+by_ext_then_line(const void *a, const void *b)
 {
-	const struct mime_entry *x = a, *y = b;
-	return strcasecmp(x->ext, y->ext);
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcasecmp(loaded[i].ext, loaded[j].ext);
+
+	if (c != 0)
+		return c;
+	return (i > j) - (i < j);
 }
 
 static const struct mime_entry *
@@ -169,6 +174,43 @@ add(const char *type, const char *ext, size_t *cap)
 	return 0;
 }
 
+/* Sorts the loaded entries by extension for bisection and keeps the last
+ * of each extension: later lines win, as in the file's usual reading.
+ * Returns 0, or -1 when out of memory. */
+static int
+sort_and_drop_repeated(void)
+{
+	size_t *order, keep = 0;
+	struct mime_entry *sorted;
+
+	if (nloaded == 0)
+		return 0;
+	order = malloc(nloaded * sizeof(*order));
+	sorted = malloc(nloaded * sizeof(*sorted));
+	if (order == NULL || sorted == NULL) {
+		free(order);
+		free(sorted);
+		return -1;
+	}
+	for (size_t i = 0; i < nloaded; i++)
+		order[i] = i;
+	qsort(order, nloaded, sizeof(*order), by_ext_then_line);
+	for (size_t i = 0; i < nloaded; i++) {
+		const struct mime_entry *e = &loaded[order[i]];
+		if (i + 1 < nloaded && strcasecmp(e->ext, loaded[order[i + 1]].ext) == 0) {
+			free((char *)e->ext);
+			free((char *)e->type);
+			continue;
+		}
+		sorted[keep++] = *e;
+	}
+	free(order);
+	free(loaded);
+	loaded = sorted;
+	nloaded = keep;
+	return 0;
+}
+
 int
 mime_load(const char *path, char *why, size_t whysize)
 {
@@ -203,20 +245,9 @@ mime_load(const char *path, char *why, size_t whysize)
 		}
 	}
 	fclose(f);
-	/* Later lines win, as in the file's usual reading: keep the last of equal keys. */
-	for (size_t i = 0; i < nloaded; i++)
-		for (size_t j = i + 1; j < nloaded; j++)
-			if (strcasecmp(loaded[i].ext, loaded[j].ext) == 0) {
-				loaded[i].ext = "";	/* dropped below */
-				break;
-			}
-	{
-		size_t keep = 0;
-		for (size_t i = 0; i < nloaded; i++)
-			if (loaded[i].ext[0] != '\0')
-				loaded[keep++] = loaded[i];
-		nloaded = keep;
+	if (sort_and_drop_repeated() == -1) {
+		snprintf(why, whysize, "%s: out of memory", path);
+		return -1;
 	}
-	qsort(loaded, nloaded, sizeof(*loaded), entry_cmp);
 	return 0;
 }

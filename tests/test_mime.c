@@ -59,7 +59,11 @@ test_loaded_file_adds_and_overrides(void)
 	    "text/x-custom\tcustom cst\n"
 	    "application/x-override html\n"
 	    "\n"
-	    "text/plain  foo # trailing comment\n";
+	    "text/plain  foo # trailing comment\n"
+	    "text/x-first dup one\n"
+	    "text/x-second DUP\n"
+	    "text/x-third dup\n"
+	    "text/x-one-again one\n";
 
 	CHECK(fd >= 0 && write(fd, text, sizeof(text) - 1) == (ssize_t)sizeof(text) - 1);
 	close(fd);
@@ -69,6 +73,10 @@ test_loaded_file_adds_and_overrides(void)
 	CHECK(type_is("a.html", "application/x-override"));
 	CHECK(type_is("a.foo", "text/plain"));
 	CHECK(type_is("a.css", "text/css; charset=utf-8"));
+	/* an extension given again: the last line wins, whatever the case */
+	CHECK(type_is("a.dup", "text/x-third"));
+	CHECK(type_is("a.Dup", "text/x-third"));
+	CHECK(type_is("a.one", "text/x-one-again"));
 	unlink(path);
 }
 
