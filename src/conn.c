@@ -92,6 +92,28 @@ conn_ctx_init(struct conn_ctx *ctx, const struct config *cfg, int epfd, atomic_u
 	return (ctx->files = filecache_new()) == NULL ? -1 : 0;
 }
 
+static void
+pool_drain(struct buffer_pool *pool)
+{
+	void *p;
+
+	while ((p = pool->free) != NULL) {
+		memcpy(&pool->free, p, sizeof(void *));
+		free(p);
+	}
+	pool->count = 0;
+}
+
+void
+conn_ctx_free(struct conn_ctx *ctx)
+{
+	conn_close_all(ctx);
+	pool_drain(&ctx->inpool);
+	pool_drain(&ctx->outpool);
+	filecache_free(ctx->files);
+	ctx->files = NULL;
+}
+
 void
 conn_ctx_tick(struct conn_ctx *ctx)
 {

@@ -65,6 +65,8 @@ struct conn_ctx {
 /* Returns 0, or -1 when out of memory. */
 int conn_ctx_init(struct conn_ctx *ctx, const struct config *cfg, int epfd,
     atomic_uint *open_conns);
+/* Closes every connection and frees what the context holds (not epfd). */
+void conn_ctx_free(struct conn_ctx *ctx);
 /* Reads the clocks once per loop turn (vDSO: no system call). */
 void conn_ctx_tick(struct conn_ctx *ctx);
 

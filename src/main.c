@@ -167,7 +167,7 @@ main(int argc, char **argv)
 	struct server *srv;
 	char why[512], line[512], peer[48];
 	unsigned nls = 0;
-	int rootfd, sigfd;
+	int rootfd, sigfd, status;
 
 	/* 1. The command line. */
 	options_parse(argc, argv, &o);
@@ -241,5 +241,7 @@ main(int argc, char **argv)
 
 	/* 6. Serve. */
 	server_start(srv);
-	return server_run(srv);
+	status = server_run(srv);
+	server_free(srv);
+	return status;
 }

@@ -48,6 +48,7 @@ struct server {
 	struct worker *workers;
 	unsigned nworkers;
 	int stdio;
+	struct conn *stdio_conn;	/* until server_run() first runs it */
 	int sigfd;
 	int stopfd;		/* eventfd: readable once stopping */
 	enum source stop_source;
@@ -288,7 +289,7 @@ server_prepare_stdio(const struct config *cfg, int sigfd, const char *peer,
 	s->stdio = 1;
 	if (worker_init(s, &s->workers[0], why, whysize) == -1)
 		return NULL;
-	if (conn_open(&s->workers[0].ctx, 0, 1, peer) == NULL) {
+	if ((s->stdio_conn = conn_open(&s->workers[0].ctx, 0, 1, peer)) == NULL) {
 		snprintf(why, whysize, "stdin/stdout: %s", strerror(errno));
 		return NULL;
 	}
@@ -311,9 +312,9 @@ server_run(struct server *s)
 
 	if (s->stdio) {
 		/* Kick the connection once: stdin may be a file with no readiness events. */
-		struct conn_ctx *ctx = &s->workers[0].ctx;
-		if (ctx->timers[TIMER_HEAD].head != NULL)
-			conn_event(ctx, ctx->timers[TIMER_HEAD].head, 0);
+		struct conn *c = s->stdio_conn;
+		s->stdio_conn = NULL;	/* it may be closed from here on */
+		conn_event(&s->workers[0].ctx, c, 0);
 		loop(&s->workers[0]);
 		return 0;
 	}
@@ -335,4 +336,22 @@ server_run(struct server *s)
 		pthread_join(s->workers[i].thread, NULL);
 	log_error("stopped");
 	return 0;
+}
+
+void
+server_free(struct server *s)
+{
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[i];
+		if (w->srv == NULL)
+			continue;	/* never initialised */
+		conn_ctx_free(&w->ctx);
+		close(w->ctx.epfd);
+	}
+	if (!s->stdio)
+		pthread_barrier_destroy(&s->gate);
+	if (s->stopfd >= 0)
+		close(s->stopfd);
+	free(s->workers);
+	free(s);
 }

@@ -28,5 +28,8 @@ struct server *server_prepare_stdio(const struct config *cfg, int sigfd, const c
     char *why, size_t whysize);
 void server_start(struct server *s);
 int server_run(struct server *s);
+/* After server_run(): frees every worker's state (so that leak checkers
+ * count what was really lost). */
+void server_free(struct server *s);
 
 #endif

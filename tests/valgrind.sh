@@ -17,14 +17,11 @@
 #     seccomp_attr_set() and seccomp_load() succeed without loading anything;
 #   - Landlock's syscalls (444-446) are unknown to it: hermit finds Landlock
 #     unavailable and goes on without it (it is not --require'd).
-# Two reports are suppressed:
-#   - a valgrind false positive: its capget wrapper marks only the first of
-#     the two structs _LINUX_CAPABILITY_VERSION_3 fills as written;
-#   - the server's own state (the server, its workers, their buffer pools
-#     and file caches) is still allocated when main returns: it is lost at
-#     exit, once, not per connection. So only "definitely lost" blocks
-#     count, except that one: a connection, buffer or descriptor table lost
-#     while serving is definitely lost and fails the run.
+# One report is suppressed: a valgrind false positive (its capget wrapper
+# marks only the first of the two structs _LINUX_CAPABILITY_VERSION_3 fills
+# as written). hermit frees its server, workers, buffer pools and file
+# caches before it exits, so any block "definitely lost" at exit (a
+# connection, a buffer, a table) was lost while serving and fails the run.
 #
 # VALGRIND_TESTS="suite.py:test ..." overrides the selection.
 # Ends with "valgrind: N passed, N failed[, N skipped]"; exits 1 on failure.
@@ -82,13 +79,6 @@ if ! cc -shared -fPIC -O2 -o "$WORK/shim.so" "$WORK/shim.c" 2>"$WORK/cc.log"; th
 fi
 
 cat >"$WORK/hermit.supp" <<'S'
-{
-   server-state-left-at-exit
-   Memcheck:Leak
-   match-leak-kinds: definite
-   ...
-   fun:server_new
-}
 {
    capget-v3-writes-two-structs
    Memcheck:Cond
