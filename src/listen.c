@@ -18,18 +18,22 @@
 #define SD_LISTEN_FDS_START 3
 #define BACKLOG 4096
 
-/* Non-blocking, close-on-exec, and TCP_NODELAY, which Linux copies to every
- * accepted connection: responses leave in whole writes, so Nagle's delay
- * would only ever hold back the last segment. */
+/* Non-blocking, close-on-exec, TCP_NODELAY and TCP_NOTSENT_LOWAT, which
+ * Linux copies to every accepted connection: responses leave in whole
+ * writes, so Nagle's delay would only ever hold back the last segment; and
+ * see SEND_LOWAT_BYTES. These concern how hermit writes, so they are set on
+ * sockets passed in too. */
 static int
 set_flags(int fd)
 {
-	int fl = fcntl(fd, F_GETFL), on = 1;
+	int fl = fcntl(fd, F_GETFL), on = 1, lowat = SEND_LOWAT_BYTES;
 	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
 		return -1;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 		return -1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));	/* not TCP: fine */
+	/* Not TCP (a Unix socket): both fail, and nothing is lost. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
 	return 0;
 }
 

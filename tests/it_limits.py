@@ -8,10 +8,12 @@ Run from the top of the repository: python3 tests/it_limits.py ./hermit [TEST...
 """
 
 import os
+import re
 import select
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -173,6 +175,37 @@ def send_timeout_slow_but_steady_client_kept():
 
 
 # ---------------------------------------------------------------- connection and request limits
+
+def server_notsent(port):
+    """The bytes queued but not yet sent in the server's side of the one
+    connection to port, as ss(8) reports them (0 when none)."""
+    out = subprocess.run(["ss", "-tni", "state", "established", "( sport = :%d )" % port],
+                         capture_output=True, text=True, timeout=10).stdout
+    m = re.search(r"notsent:(\d+)", out)
+    ok("ESTAB" in out or "Recv-Q" in out, "ss output: %r" % out[:200])
+    return int(m.group(1)) if m else 0
+
+
+@test(timeout=30)
+def slow_reader_holds_little_unsent_data():
+    """A client that reads a big file slowly: the server keeps at most about
+    SEND_LOWAT_BYTES (512 KiB) unsent in its socket, refilling it as it
+    drains, instead of the socket's whole send buffer (megabytes)."""
+    if not have_tool("ss"):
+        skip("no ss(8)")
+    with Server(ROOT) as s:
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        c.sendall(GET_BIG)
+        most = 0
+        for _ in range(20):
+            time.sleep(0.05)
+            c.recv(256 * 1024)
+            most = max(most, server_notsent(s.port))
+        ok(0 < most <= 768 * 1024, "unsent bytes held for a slow reader: at most %d" % most)
+        reset_close(c)
+        served(s.port)
+
 
 @test(timeout=40)
 def max_connections_refuses_excess_cleanly():
