@@ -498,6 +498,16 @@ out:
 	return r;
 }
 
+/* Gives the connection's buffers back to the worker's pools. */
+static void
+release_buffers(struct conn_ctx *ctx, struct conn *c)
+{
+	pool_put(&ctx->inpool, c->in);
+	pool_put(&ctx->outpool, c->out);
+	c->in = c->out = NULL;
+	c->in_off = c->in_len = 0;
+}
+
 /* Nothing to send and no complete head: wait for the client, holding no
  * buffer when there is no partial head. Returns 0, or -1 when epoll
  * refuses the connection. */
@@ -513,10 +523,7 @@ wait_for_input(struct conn_ctx *ctx, struct conn *c)
 	}
 	if (c->timer != TIMER_IDLE && !(c->timer == TIMER_HEAD && c->requests == 0))
 		timer_set(ctx, c, TIMER_IDLE, ctx->cfg->idle_timeout);
-	pool_put(&ctx->inpool, c->in);
-	pool_put(&ctx->outpool, c->out);
-	c->in = c->out = NULL;
-	c->in_off = c->in_len = 0;
+	release_buffers(ctx, c);
 	return 0;
 }
 
@@ -561,10 +568,7 @@ start_linger(struct conn_ctx *ctx, struct conn *c)
 		return -1;
 	c->lingering = 1;
 	c->readable = 1;
-	pool_put(&ctx->inpool, c->in);
-	pool_put(&ctx->outpool, c->out);
-	c->in = c->out = NULL;
-	c->in_off = c->in_len = 0;
+	release_buffers(ctx, c);
 	timer_set(ctx, c, TIMER_LINGER, LINGER_SECONDS);
 	return discard_input(ctx, c);
 }

@@ -12,8 +12,9 @@
  * A connection closed after a refused request first half-closes and
  * discards what the client still sends (LINGER), so that its reset cannot
  * destroy the error response. Every connection sits in exactly one of four
- * deadline lists (head, idle, send, linger); conn_expire() closes those past their deadline: a client that
- * trickles its head is closed when the head deadline passes, however busy.
+ * deadline lists (head, idle, send, linger); conn_expire() closes those
+ * past their deadline: a client that trickles its head is closed when the
+ * head deadline passes, however busy.
  * Reads and writes go through conn_recv/conn_send/conn_sendfile so that a
  * TLS layer can later wrap them. conn never exits the process.
  */
