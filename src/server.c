@@ -81,6 +81,23 @@ pause_accepting(struct worker *w)
 	w->accept_paused_until = w->ctx.now_ms + ACCEPT_PAUSE_MS;
 }
 
+/* Beyond --max-connections: a short answer instead of a silent reset. The
+ * deferred accept hands the connection over with its request, and closing
+ * with it unread would send a reset after the 503, which can destroy it:
+ * so what is already there (up to a small buffer) is read first. Nothing
+ * more is waited for; a refused connection holds nothing. */
+static void
+refuse(int fd)
+{
+	char sink[4096];
+	ssize_t n;
+
+	n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+	n = send(fd, unavailable, sizeof(unavailable) - 1, MSG_NOSIGNAL);
+	(void)n;
+	close(fd);
+}
+
 static void
 accept_batch(struct worker *w, const struct lsock *l)
 {
@@ -104,10 +121,7 @@ accept_batch(struct worker *w, const struct lsock *l)
 			return;	/* EAGAIN: another worker took it */
 		}
 		if (atomic_load(&w->srv->open_conns) >= cfg->max_connections) {
-			/* Refused cleanly: a short answer instead of a silent reset. */
-			ssize_t n = send(fd, unavailable, sizeof(unavailable) - 1, MSG_NOSIGNAL);
-			(void)n;
-			close(fd);
+			refuse(fd);
 			continue;
 		}
 		listen_format_ip(&ss, peer, sizeof(peer));

@@ -224,6 +224,26 @@ def max_connections_refuses_excess_cleanly():
                 if data:
                     rs = parse_responses(data)
                     eq([r.status for r in rs], [503], "answer beyond the limit")
+            # A request already sent when the connection is refused (the
+            # deferred accept hands it over with the connection) still gets
+            # the 503 and then a FIN, never a reset that could destroy it.
+            for i in range(5):
+                e = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+                e.sendall(GET_HELLO)
+                out, how = b"", "timeout"
+                try:
+                    while True:
+                        d = e.recv(4096)
+                        if not d:
+                            how = "fin"
+                            break
+                        out += d
+                except ConnectionResetError:
+                    how = "reset"
+                except socket.timeout:
+                    pass
+                e.close()
+                eq((out[:12], how), (b"HTTP/1.1 503", "fin"), "refused connection %d" % i)
             for i, c in enumerate(held):
                 eq(c.request("GET", "/hello.txt").status, 200, "held connection %d after" % i)
             held.pop().close()
