@@ -4,10 +4,13 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "mime.h"
 
@@ -18,6 +21,10 @@ struct mime_entry {
 
 #define DEFAULT_TYPE "application/octet-stream"
 #define MAX_EXT_LEN 32
+/* Debian's /etc/mime.types is about 60 KiB with lines under 200 bytes: a
+ * file far beyond that is not a type table. */
+#define MIME_FILE_MAX (1 << 20)
+#define MIME_LINE_MAX 1024
 
 /* Sorted by extension (checked by the unit test). Text types name their
  * charset so browsers need not guess. */
@@ -211,43 +218,125 @@ sort_and_drop_repeated(void)
 	return 0;
 }
 
+/* Reads the whole file, refusing anything that could block startup or
+ * hold it for long: a FIFO, a device (/dev/zero), a directory, or a file
+ * over MIME_FILE_MAX. Returns the bytes (NUL-terminated, to be freed) or
+ * NULL with a message in why. */
+static char *
+read_table(const char *path, size_t *len, char *why, size_t whysize)
+{
+	struct stat st;
+	char *text;
+	size_t got = 0;
+	int fd;
+
+	/* O_NONBLOCK: opening a FIFO with no writer must not wait for one. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) == -1) {
+		snprintf(why, whysize, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whysize, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size > MIME_FILE_MAX) {
+		snprintf(why, whysize, "%s: larger than %d bytes", path, MIME_FILE_MAX);
+		close(fd);
+		return NULL;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(why, whysize, "%s: out of memory", path);
+		close(fd);
+		return NULL;
+	}
+	/* The size may change while we read: take what fits, never more. */
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(why, whysize, "%s: %s", path, strerror(errno));
+			free(text);
+			close(fd);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	text[got] = '\0';
+	*len = got;
+	return text;
+}
+
+/* One line's "type ext ext ..." (comment already cut). Returns 0, -1 for
+ * a bad line, -2 when out of memory. */
+static int
+parse_line(char *line, size_t *cap)
+{
+	char *save, *type, *ext;
+
+	if ((type = strtok_r(line, " \t", &save)) == NULL)
+		return 0;
+	if (!valid_type(type))
+		return -1;
+	while ((ext = strtok_r(NULL, " \t", &save)) != NULL) {
+		if (strlen(ext) > MAX_EXT_LEN || strchr(ext, '/') != NULL)
+			continue;
+		if (add(type, ext, cap) == -1)
+			return -2;
+	}
+	return 0;
+}
+
 int
 mime_load(const char *path, char *why, size_t whysize)
 {
-	char line[4096];
-	size_t cap = 0;
+	size_t cap = 0, len, off = 0;
 	unsigned lineno = 0;
-	FILE *f;
+	char *text;
 
-	if ((f = fopen(path, "re")) == NULL) {
-		snprintf(why, whysize, "%s: %s", path, strerror(errno));
+	if ((text = read_table(path, &len, why, whysize)) == NULL)
 		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *save, *type, *ext;
+	while (off < len) {
+		char *line = text + off, *nl = memchr(line, '\n', len - off);
+		size_t linelen = nl != NULL ? (size_t)(nl - line) : len - off;
+		int r;
+
 		lineno++;
-		line[strcspn(line, "#\r\n")] = '\0';
-		if ((type = strtok_r(line, " \t", &save)) == NULL)
-			continue;
-		if (!valid_type(type)) {
-			snprintf(why, whysize, "%s:%u: bad type '%.64s'", path, lineno, type);
-			fclose(f);
-			return -1;
+		off += linelen + 1;
+		/* Errors name the line, never its content: the operator may have
+		 * pointed this at a file that is not theirs to print. */
+		if (linelen > MIME_LINE_MAX) {
+			snprintf(why, whysize, "%s: line %u is longer than %d bytes",
+			    path, lineno, MIME_LINE_MAX);
+			goto fail;
 		}
-		while ((ext = strtok_r(NULL, " \t", &save)) != NULL) {
-			if (strlen(ext) > MAX_EXT_LEN || strchr(ext, '/') != NULL)
-				continue;
-			if (add(type, ext, &cap) == -1) {
-				snprintf(why, whysize, "%s: out of memory", path);
-				fclose(f);
-				return -1;
-			}
+		if (memchr(line, '\0', linelen) != NULL) {
+			snprintf(why, whysize, "%s: line %u holds a NUL byte", path, lineno);
+			goto fail;
+		}
+		line[linelen] = '\0';
+		line[strcspn(line, "#\r")] = '\0';
+		if ((r = parse_line(line, &cap)) == -1) {
+			snprintf(why, whysize, "%s: line %u: not \"type/subtype ext ...\"",
+			    path, lineno);
+			goto fail;
+		}
+		if (r == -2) {
+			snprintf(why, whysize, "%s: out of memory", path);
+			goto fail;
 		}
 	}
-	fclose(f);
+	free(text);
 	if (sort_and_drop_repeated() == -1) {
 		snprintf(why, whysize, "%s: out of memory", path);
 		return -1;
 	}
 	return 0;
+fail:
+	free(text);
+	return -1;
 }

@@ -11,7 +11,9 @@
 
 #include <stddef.h>
 
-/* Returns 0, or -1 with a message in why (the file cannot be read or has a bad line). */
+/* Returns 0, or -1 with a message in why: the file cannot be read, is not
+ * a regular file (a FIFO or a device is refused without blocking), is over
+ * 1 MiB, or has a bad line (named by number, never quoted). */
 int mime_load(const char *path, char *why, size_t whysize);
 
 /* The type for the last extension of name[0..len). */

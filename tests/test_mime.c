@@ -1,7 +1,9 @@
 /*
  * Unit tests for mime: the built-in table and a loaded mime.types file.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mime.h"
@@ -92,8 +94,67 @@ test_bad_file_is_an_error(void)
 	CHECK(fd >= 0 && write(fd, "notatype ext\n", 13) == 13);
 	close(fd);
 	CHECK(mime_load(path, why, sizeof(why)) == -1);
-	CHECK(strstr(why, ":1:") != NULL);
+	CHECK(strstr(why, "line 1") != NULL);
 	unlink(path);
+}
+
+/* A file that is not the operator's to print must not leak into the error. */
+static void
+test_bad_line_is_named_not_quoted(void)
+{
+	char why[256];
+	char path[] = "/tmp/hermit-mime-XXXXXX";
+	const char text[] = "text/plain txt\nroot:$6$secrethash:19000:0:99999:7:::\n";
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0 && write(fd, text, sizeof(text) - 1) == (ssize_t)sizeof(text) - 1);
+	close(fd);
+	CHECK(mime_load(path, why, sizeof(why)) == -1);
+	CHECK(strstr(why, "line 2") != NULL);
+	CHECK(strstr(why, "secret") == NULL && strstr(why, "root") == NULL);
+	unlink(path);
+}
+
+/* Startup must never block on, or read without end from, what it is given. */
+static void
+test_only_bounded_regular_files(void)
+{
+	char why[256];
+	char dir[] = "/tmp/hermit-mime-XXXXXX", fifo[64], big[64];
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(mime_load("/dev/zero", why, sizeof(why)) == -1);
+	CHECK(strstr(why, "not a regular file") != NULL);
+	CHECK(mime_load(dir, why, sizeof(why)) == -1);
+	CHECK(strstr(why, "not a regular file") != NULL);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	CHECK(mkfifo(fifo, 0600) == 0);
+	alarm(5);	/* a regression would hang here: die instead */
+	CHECK(mime_load(fifo, why, sizeof(why)) == -1);
+	alarm(0);
+	CHECK(strstr(why, "not a regular file") != NULL);
+	snprintf(big, sizeof(big), "%s/big", dir);
+	CHECK((f = fopen(big, "w")) != NULL);
+	for (int i = 0; f != NULL && i < 20000; i++)
+		fputs("text/plain aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", f);
+	if (f != NULL)
+		fclose(f);
+	CHECK(mime_load(big, why, sizeof(why)) == -1);
+	CHECK(strstr(why, "larger than") != NULL);
+	CHECK((f = fopen(big, "w")) != NULL);
+	if (f != NULL) {
+		fputs("text/plain txt\ntext/plain ", f);
+		for (int i = 0; i < 2000; i++)
+			fputc('x', f);
+		fputc('\n', f);
+		fclose(f);
+	}
+	CHECK(mime_load(big, why, sizeof(why)) == -1);
+	CHECK(strstr(why, "line 2 is longer") != NULL);
+	unlink(fifo);
+	unlink(big);
+	rmdir(dir);
 }
 
 int
@@ -104,5 +165,7 @@ main(void)
 	test_unknown_and_missing_extensions();
 	test_loaded_file_adds_and_overrides();
 	test_bad_file_is_an_error();
+	test_bad_line_is_named_not_quoted();
+	test_only_bounded_regular_files();
 	return unit_done("mime");
 }
