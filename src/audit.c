@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 
 #include "audit.h"
+#include "descriptors.h"
 #include "resolve.h"
 
 /* Seconds a probe may take before it counts as unclear and is killed. */
@@ -37,7 +38,9 @@ struct env {
 	int sock;		/* made before sealing: connect and bind probes */
 	int sock_err;		/* why it could not be made (the service manager forbids it) */
 	pid_t parent;
+	int report_fd;		/* the child's pipe to the parent */
 	int inside;		/* out: the path resolved inside ROOT (chroot) */
+	char detail[128];	/* out: what the probe found, for the table */
 };
 
 struct probe {
@@ -58,6 +61,7 @@ struct report {
 	unsigned applied;
 	const char *rlimits_off;
 	char why[256];		/* confine_seal's failure */
+	char detail[128];	/* the probe's findings */
 };
 
 static int
@@ -281,6 +285,28 @@ p_read_root(struct env *e)
 	return st.st_size > 0 ? err_or((int)read(fd, &c, 1)) : 0;
 }
 
+/* A descriptor that whoever started hermit left open (say, on a file
+ * outside ROOT) passes every layer: only closing it at startup helps. */
+static int
+p_inherited(struct env *e)
+{
+	int keep[DESCRIPTORS_KEEP_MAX + 3];
+	unsigned n = 0;
+	int limit = 65536;	/* or the open-file limit the seal sets, if higher */
+
+	for (unsigned i = 0; i < e->c->nkeep_fds && n < DESCRIPTORS_KEEP_MAX; i++)
+		keep[n++] = e->c->keep_fds[i];
+	keep[n++] = e->report_fd;
+	/* stdin and stdout: kept on purpose, or /dev/null since startup */
+	keep[n++] = 0;
+	keep[n++] = 1;
+	if (e->c->max_fds > (unsigned long)limit)
+		limit = e->c->max_fds > (1 << 20) ? 1 << 20 : (int)e->c->max_fds;
+	if (descriptors_list_others(keep, n, limit, e->detail, sizeof(e->detail)) > 0)
+		return 0;
+	return EBADF;
+}
+
 #define NOPRIV "missing privilege"
 #define NOCAP(cap) "identity: no " cap
 
@@ -299,6 +325,7 @@ static const struct probe probes[] = {
 	{ "setuid(0)", NOCAP("CAP_SETUID"), 0, 0, p_setuid },
 	{ "setresuid(0,0,0)", NOCAP("CAP_SETUID"), 0, 0, p_setresuid },
 	{ "signal pid 1", NOCAP("CAP_KILL") ", another uid", 0, 0, p_kill },
+	{ "use an inherited descriptor", NOPRIV, 0, 0, p_inherited },
 	{ "open ROOT", NOPRIV, 1, 0, p_open_root },
 	{ "read a file in ROOT", NOPRIV, 1, 0, p_read_root },
 };
@@ -348,6 +375,7 @@ child(struct env *e, const struct probe *p, int wfd)
 	memset(&r, 0, sizeof(r));
 	e->c = &c;
 	e->sock = -1;
+	e->report_fd = wfd;
 	/* Where even an unconfined hermit may not make the socket (systemd's
 	 * RestrictAddressFamilies=none), the probe reports that refusal. */
 	if (p->needs_socket && (e->sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
@@ -364,6 +392,7 @@ child(struct env *e, const struct probe *p, int wfd)
 		_exit(1);
 	r.err = p->run(e);
 	r.inside = e->inside;
+	snprintf(r.detail, sizeof(r.detail), "%s", e->detail);
 	r.done = 1;
 	(void)!write(wfd, &r, sizeof(r));
 	_exit(0);
@@ -425,6 +454,9 @@ layer_of(const struct probe *p, const struct report *r, int seccomp_errno,
 		break;
 	case EXDEV:
 		l = "openat2 RESOLVE_BENEATH";
+		break;
+	case EBADF:
+		l = p->run == p_inherited ? "closed at startup" : "refused";
 		break;
 	case EAFNOSUPPORT:
 		l = "outside hermit: no sockets of this family (service manager)";
@@ -508,7 +540,7 @@ audit_run(struct confine *c)
 			snprintf(layer, sizeof(layer), "chroot (resolves inside ROOT)");
 		} else if (r.done && r.err == 0) {
 			result = "ALLOWED";
-			layer[0] = '\0';
+			snprintf(layer, sizeof(layer), "%s", r.detail);
 		} else if (r.done) {
 			result = "blocked", blocked = 1;
 			layer_of(p, &r, c->seccomp_errno, layer, sizeof(layer));

@@ -44,6 +44,8 @@ struct confine {
 	unsigned long max_fds;	/* RLIMIT_NOFILE to set */
 	int seccomp_errno;	/* debug: failing calls get EPERM instead of a kill */
 	int sanitizer;		/* built with ASan/UBSan: allow what their runtime needs */
+	const int *keep_fds;	/* the descriptors held on purpose (the audit */
+	unsigned nkeep_fds;	/* reports any other one) */
 	unsigned without;	/* --audit-without: LAYER_* bits left off, only with
 				   --audit, to show what those layers stop */
 

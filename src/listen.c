@@ -157,6 +157,7 @@ bind_one(const char *addr, struct listener *l, char *why, size_t whysize)
 		return -1;
 	}
 	l->fd = fd;
+	l->own = 1;
 	snprintf(l->name, sizeof(l->name), "%s", addr);
 	return 0;
 }
@@ -206,6 +207,7 @@ from_systemd(struct listener *ls, unsigned max, char *why, size_t whysize)
 			return -1;
 		}
 		ls[i].fd = fd;
+		ls[i].own = 0;
 		fd_name(names, i, fd, ls[i].name, sizeof(ls[i].name));
 	}
 	unsetenv("LISTEN_PID");
@@ -244,6 +246,7 @@ listen_gather(const char *const *addrs, unsigned naddrs, struct listener *ls,
 			return -1;
 		}
 		ls[0].fd = 0;
+		ls[0].own = 0;
 		snprintf(ls[0].name, sizeof(ls[0].name), "stdin");
 		*n = 1;
 		return 0;

@@ -17,6 +17,8 @@
 
 struct listener {
 	int fd;
+	int own;		/* bound here: closed at once on SIGTERM; a passed
+				   socket stays with whoever passed it */
 	char name[80];		/* "127.0.0.1:8080", "[::]:80", or the systemd name */
 };
 

@@ -23,11 +23,14 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "audit.h"
 #include "config.h"
 #include "filecache.h"
 #include "confine.h"
+#include "descriptors.h"
 #include "listen.h"
 #include "log.h"
 #include "mime.h"
@@ -104,18 +107,24 @@ size_fd_limit(struct options *o)
 	return want;
 }
 
-/* UCSPI's TCPREMOTEIP, else the socket's peer, else "-". */
+/* UCSPI's TCPREMOTEIP when it holds an IP address, else the socket's
+ * peer, else "-". The environment is not hermit's own: a value that is not
+ * an address (a newline would forge an access-log line) is not used. */
 static void
 stdio_peer(char *out, size_t size)
 {
 	const char *env = getenv("TCPREMOTEIP");
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+	unsigned char addr[sizeof(struct in6_addr)];
 
-	if (env != NULL && env[0] != '\0' && strlen(env) < size) {
+	if (env != NULL && strlen(env) < size &&
+	    (inet_pton(AF_INET, env, addr) == 1 || inet_pton(AF_INET6, env, addr) == 1)) {
 		snprintf(out, size, "%s", env);
 		return;
 	}
+	if (env != NULL)
+		log_warn("TCPREMOTEIP is not an IP address: ignored");
 	if (getpeername(0, (struct sockaddr *)&ss, &sl) == 0) {
 		listen_format_ip(&ss, out, size);
 		return;
@@ -123,8 +132,12 @@ stdio_peer(char *out, size_t size)
 	snprintf(out, size, "-");
 }
 
-/* SIGTERM and SIGINT arrive on a descriptor (read by main, or by the stdio
- * loop); SIGPIPE is ignored: a client that goes away is an EPIPE, not a death. */
+/* Signals arrive on a descriptor (read by main, or by the stdio loop):
+ * SIGTERM and SIGINT stop hermit after the grace period; SIGHUP (sent by
+ * habit by supervisors and log rotation) and SIGUSR1, SIGUSR2 and SIGALRM
+ * are logged and ignored, since their default action would kill hermit in
+ * the middle of its responses. SIGPIPE is ignored: a client that goes away
+ * is an EPIPE, not a death. */
 static int
 signals(void)
 {
@@ -134,9 +147,32 @@ signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGALRM);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 		return -1;
 	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+/* The descriptors hermit holds on purpose; every other one is closed. */
+static unsigned
+descriptors_to_keep(const struct options *o, const struct listener *ls, unsigned nls,
+    int rootfd, int sigfd, int *keep)
+{
+	unsigned n = 0;
+
+	keep[n++] = 2;		/* stderr: the log */
+	keep[n++] = rootfd;
+	keep[n++] = sigfd;
+	if (o->stdio || o->audit)	/* the connection; the audit's table */
+		keep[n++] = 1;
+	if (o->stdio)
+		keep[n++] = 0;
+	for (unsigned i = 0; i < nls; i++)
+		keep[n++] = ls[i].fd;
+	return n;
 }
 
 static void
@@ -166,7 +202,8 @@ main(int argc, char **argv)
 	struct confine cf;
 	struct server *srv;
 	char why[512], line[512], peer[48];
-	unsigned nls = 0;
+	int keep[DESCRIPTORS_KEEP_MAX];
+	unsigned nls = 0, nkeep;
 	int rootfd, sigfd, status;
 
 	/* 1. The command line. */
@@ -187,6 +224,8 @@ main(int argc, char **argv)
 #endif
 	if (confine_identity(&cf) == -1)
 		die("%s", cf.why);
+	if (o.mime_types != NULL && mime_load(o.mime_types, why, sizeof(why)) == -1)
+		die("--mime-types: %s", why);
 	if (!o.stdio && !o.audit &&
 	    listen_gather(o.listen, o.nlisten, ls, &nls, why, sizeof(why)) == -1)
 		die("%s", why);
@@ -202,10 +241,13 @@ main(int argc, char **argv)
 		    "component at a time, without following symlinks");
 		break;
 	}
-	if (o.mime_types != NULL && mime_load(o.mime_types, why, sizeof(why)) == -1)
-		die("--mime-types: %s", why);
 	if ((sigfd = signals()) == -1)
 		die("signalfd: %s", strerror(errno));
+	nkeep = descriptors_to_keep(&o, ls, nls, rootfd, sigfd, keep);
+	if (descriptors_close_others(keep, nkeep, why, sizeof(why)) == -1)
+		die("%s", why);
+	cf.keep_fds = keep;
+	cf.nkeep_fds = nkeep;
 	cf.root_fd = rootfd;
 	cf.max_fds = size_fd_limit(&o);
 	config_from(&cfg, &o, rootfd);

@@ -2,6 +2,7 @@
  * server: worker threads, accept, deadlines and shutdown (see server.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -28,6 +29,7 @@
 struct lsock {
 	enum source source;	/* SOURCE_LISTENER */
 	int fd;
+	int own;		/* bound by hermit: closed as soon as every worker stops accepting */
 };
 
 struct worker {
@@ -53,6 +55,7 @@ struct server {
 	int stopfd;		/* eventfd: readable once stopping */
 	enum source stop_source;
 	atomic_uint open_conns;
+	atomic_uint stopped_accepting;	/* workers past begin_stop() */
 	pthread_barrier_t gate;
 };
 
@@ -132,19 +135,76 @@ accept_batch(struct worker *w, const struct lsock *l)
 	}
 }
 
+/* After SIGTERM, an own listening socket is closed at once, so that new
+ * clients get a clean refusal (and try another replica) instead of a
+ * handshake, a wait and a reset. Connections already queued on it are
+ * taken first and answered, with Connection: close. Sockets passed in
+ * (systemd, stdin) stay open and unaccepted: they belong to whoever passed
+ * them, and the next instance takes over what waits on them. The last
+ * worker to stop watching closes the own ones: no worker can then touch
+ * their numbers again, which a new descriptor may reuse. */
+static void
+close_own_listeners(struct worker *w)
+{
+	struct server *s = w->srv;
+
+	if (atomic_fetch_add(&s->stopped_accepting, 1) + 1 != s->nworkers)
+		return;
+	for (unsigned i = 0; i < s->nls; i++)
+		if (s->ls[i].own) {
+			close(s->ls[i].fd);
+			s->ls[i].fd = -1;
+		}
+}
+
 static void
 begin_stop(struct worker *w)
 {
 	struct server *s = w->srv;
 
-	if (w->accept_paused_until == 0)
+	w->ctx.stopping = 1;	/* what is accepted now is answered with close */
+	if (w->accept_paused_until == 0) {
+		for (unsigned i = 0; i < s->nls; i++)
+			if (s->ls[i].own)
+				accept_batch(w, &s->ls[i]);
 		watch_listeners(w, 0);
+	}
 	w->accept_paused_until = 0;
-	if (!s->stdio)	/* level-triggered: stop watching it, or it would spin */
+	if (!s->stdio) {	/* level-triggered: stop watching it, or it would spin */
 		epoll_ctl(w->ctx.epfd, EPOLL_CTL_DEL, s->stopfd, NULL);
-	else
+		close_own_listeners(w);
+	} else
 		epoll_ctl(w->ctx.epfd, EPOLL_CTL_DEL, s->sigfd, NULL);
 	conn_stop_all(&w->ctx);
+}
+
+/* Reads one signal from sigfd: 1 for SIGTERM or SIGINT (stop), 0 for
+ * the others, which are logged and ignored (see main.c), -1 on error. */
+static int
+read_signal(int sigfd, int *signo)
+{
+	struct signalfd_siginfo si;
+	ssize_t n = read(sigfd, &si, sizeof(si));
+
+	if (n != (ssize_t)sizeof(si))
+		return n == -1 && errno != EINTR && errno != EAGAIN ? -1 : 0;
+	*signo = (int)si.ssi_signo;
+	if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+		return 1;
+	if (si.ssi_signo == SIGHUP)
+		log_error("SIGHUP: nothing to reload; ignored");
+	else
+		log_error("%s: ignored", sigabbrev_np((int)si.ssi_signo));
+	return 0;
+}
+
+/* The stdio loop's view of its signal descriptor: stop, or go on. */
+static int
+stop_signal(int sigfd)
+{
+	int signo = 0;
+
+	return read_signal(sigfd, &signo) != 0;
 }
 
 static void
@@ -181,7 +241,7 @@ loop(struct worker *w)
 					break;	/* its second descriptor's event is stale */
 			} else if (src == SOURCE_LISTENER)
 				accept_batch(w, ev[i].data.ptr);
-			else
+			else if (!w->srv->stdio || stop_signal(w->srv->sigfd))
 				stop = 1;
 		}
 		/* After the batch: closing connections inside it would free
@@ -257,6 +317,7 @@ server_new(const struct config *cfg, int sigfd, unsigned nworkers, char *why, si
 	s->nworkers = nworkers;
 	s->stop_source = SOURCE_STOP;
 	atomic_init(&s->open_conns, 0);
+	atomic_init(&s->stopped_accepting, 0);
 	return s;
 }
 
@@ -271,6 +332,7 @@ server_prepare(const struct config *cfg, const struct listener *ls, unsigned nls
 	for (unsigned i = 0; i < nls; i++) {
 		s->ls[i].source = SOURCE_LISTENER;
 		s->ls[i].fd = ls[i].fd;
+		s->ls[i].own = ls[i].own;
 	}
 	s->nls = nls;
 	if ((s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
@@ -292,6 +354,14 @@ server_prepare(const struct config *cfg, const struct listener *ls, unsigned nls
 	return s;
 }
 
+static int
+nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl == -1 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
 struct server *
 server_prepare_stdio(const struct config *cfg, int sigfd, const char *peer,
     char *why, size_t whysize)
@@ -303,6 +373,12 @@ server_prepare_stdio(const struct config *cfg, int sigfd, const char *peer,
 	s->stdio = 1;
 	if (worker_init(s, &s->workers[0], why, whysize) == -1)
 		return NULL;
+	/* Blocking descriptors would let one client hold the only thread in a
+	 * read or a sendfile, past every deadline and deaf to SIGTERM. */
+	if (nonblocking(0) == -1 || nonblocking(1) == -1) {
+		snprintf(why, whysize, "stdin/stdout: O_NONBLOCK: %s", strerror(errno));
+		return NULL;
+	}
 	if ((s->stdio_conn = conn_open(&s->workers[0].ctx, 0, 1, peer)) == NULL) {
 		snprintf(why, whysize, "stdin/stdout: %s", strerror(errno));
 		return NULL;
@@ -320,9 +396,9 @@ server_start(struct server *s)
 int
 server_run(struct server *s)
 {
-	struct signalfd_siginfo si;
 	uint64_t one = 1;
 	ssize_t n;
+	int signo = SIGTERM;
 
 	if (s->stdio) {
 		/* Kick the connection once: stdin may be a file with no readiness events. */
@@ -333,17 +409,16 @@ server_run(struct server *s)
 		return 0;
 	}
 	for (;;) {
-		n = read(s->sigfd, &si, sizeof(si));
-		if (n == (ssize_t)sizeof(si) &&
-		    (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT))
+		int r = read_signal(s->sigfd, &signo);
+		if (r == 1)
 			break;
-		if (n == -1 && errno != EINTR) {
+		if (r == -1) {
 			log_error("signalfd: %s", strerror(errno));
 			break;
 		}
 	}
 	log_error("%s: finishing responses (at most %us), then exiting",
-	    si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM", s->cfg->grace);
+	    signo == SIGINT ? "SIGINT" : "SIGTERM", s->cfg->grace);
 	n = write(s->stopfd, &one, sizeof(one));
 	(void)n;
 	for (unsigned i = 0; i < s->nworkers; i++)
