@@ -14,6 +14,10 @@
  * different lookup of the current request (a lookup hands out one
  * descriptor; one leaves the table once), and filecache_open() refuses
  * lookups beyond FILECACHE_LOOKUPS_MAX, so deferred[] has room for them all.
+ *
+ * held[] lists the slots that hold a descriptor, so that filecache_expire()
+ * and filecache_free() visit those only: slots never used stay on pages
+ * never touched.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +29,15 @@
 #define PATH_CACHED_MAX 200	/* longer paths are looked up every time */
 
 _Static_assert(FILECACHE_SLOTS % FILECACHE_WAYS == 0, "whole sets");
+_Static_assert(FILECACHE_SLOTS <= 65536 && FILECACHE_FDS <= 65536,
+    "slot numbers and held[] positions fit in unsigned short");
 
 struct entry {
 	int64_t expires_ms;
 	uint64_t handed;	/* the gen that last got fd */
 	int fd;			/* >= 0 open; < 0 the status resolve_open() gave */
 	unsigned short len;	/* 0: an empty slot */
+	unsigned short held_at;	/* this slot's place in held[], when fd >= 0 */
 	char path[PATH_CACHED_MAX];
 };
 
@@ -39,7 +46,8 @@ struct filecache {
 	unsigned lookups;	/* made in the current request */
 	unsigned ndeferred;
 	int deferred[FILECACHE_LOOKUPS_MAX];
-	unsigned nfds;		/* descriptors held in slots */
+	unsigned nheld;
+	unsigned short held[FILECACHE_FDS];
 	struct entry slot[FILECACHE_SLOTS];
 };
 
@@ -58,9 +66,8 @@ filecache_free(struct filecache *fc)
 	if (fc == NULL)
 		return;
 	filecache_begin(fc);
-	for (unsigned i = 0; i < FILECACHE_SLOTS; i++)
-		evict(fc, &fc->slot[i]);
-	filecache_begin(fc);
+	while (fc->nheld > 0)
+		evict(fc, &fc->slot[fc->held[fc->nheld - 1]]);
 	free(fc);
 }
 
@@ -71,6 +78,18 @@ filecache_begin(struct filecache *fc)
 		close(fc->deferred[--fc->ndeferred]);
 	fc->gen++;
 	fc->lookups = 0;
+}
+
+void
+filecache_expire(struct filecache *fc, int64_t now_ms)
+{
+	filecache_begin(fc);
+	/* Downwards: evict() fills the freed place from the end, already seen. */
+	for (unsigned i = fc->nheld; i-- > 0;) {
+		struct entry *e = &fc->slot[fc->held[i]];
+		if (e->expires_ms <= now_ms)
+			evict(fc, e);
+	}
 }
 
 /* FNV-1a: short, and good enough for paths. Returns the first slot of the set. */
@@ -96,10 +115,19 @@ defer(struct filecache *fc, int fd)
 }
 
 static void
+hold(struct filecache *fc, struct entry *e)
+{
+	e->held_at = (unsigned short)fc->nheld;
+	fc->held[fc->nheld++] = (unsigned short)(e - fc->slot);
+}
+
+static void
 evict(struct filecache *fc, struct entry *e)
 {
 	if (e->len != 0 && e->fd >= 0) {	/* an empty slot's fd is 0 from calloc */
-		fc->nfds--;
+		unsigned short last = fc->held[--fc->nheld];
+		fc->held[e->held_at] = last;
+		fc->slot[last].held_at = e->held_at;
 		if (e->handed == fc->gen)
 			defer(fc, e->fd);
 		else
@@ -171,7 +199,7 @@ filecache_open(struct filecache *fc, int rootfd, const char *rel, struct stat *s
 	fd = resolve_open(rootfd, rel, st);
 	if (fd == -503)
 		return fd;	/* out of descriptors is not an answer to remember */
-	if (fd >= 0 && fc->nfds >= FILECACHE_FDS) {
+	if (fd >= 0 && fc->nheld >= FILECACHE_FDS) {
 		defer(fc, fd);	/* handed out, not kept */
 		return fd;
 	}
@@ -183,7 +211,7 @@ filecache_open(struct filecache *fc, int rootfd, const char *rel, struct stat *s
 	e->expires_ms = now_ms + FILECACHE_TTL_MS;
 	if (fd >= 0) {
 		e->handed = fc->gen;
-		fc->nfds++;
+		hold(fc, e);
 	}
 	return fd;
 }

@@ -8,12 +8,14 @@
  * fstat()s the cached descriptor and re-applies the publishing policy, so a
  * file changed in place is seen at once (new size, mtime, ETag, mode); a
  * file replaced by rename, created or deleted is seen within the TTL.
- * Descriptors returned stay open until the next filecache_begin() on the
- * same cache, whatever else the request looks up: callers that keep one
- * longer (a body sent with sendfile) dup() it. A request makes at most
- * FILECACHE_LOOKUPS_MAX lookups; that cap is what bounds the descriptors the
- * cache must keep open for it. One cache per worker thread; nothing is
- * shared.
+ * Descriptors returned stay open until the next filecache_begin() or
+ * filecache_expire() on the same cache, whatever else the request looks up:
+ * callers that keep one longer (a body sent with sendfile) dup() it. A
+ * request makes at most FILECACHE_LOOKUPS_MAX lookups; that cap is what
+ * bounds the descriptors the cache must keep open for it. Descriptors of
+ * expired entries are closed by the next filecache_expire(), so a deleted
+ * file's space is not held for long. One cache per worker thread; nothing
+ * is shared.
  */
 #ifndef HERMIT_FILECACHE_H
 #define HERMIT_FILECACHE_H
@@ -41,5 +43,12 @@ void filecache_begin(struct filecache *fc);
  * The FILECACHE_LOOKUPS_MAX + 1st lookup of a request answers -503. */
 int filecache_open(struct filecache *fc, int rootfd, const char *rel, struct stat *st,
     int64_t now_ms);
+
+/* Ends the current request, as filecache_begin() does, and closes the
+ * descriptor of every entry expired at now_ms. For the worker's loop, about
+ * once a second, between requests (never while a descriptor handed out by
+ * filecache_open() is still in use). Costs O(descriptors held): it reads
+ * no slot that holds none. */
+void filecache_expire(struct filecache *fc, int64_t now_ms);
 
 #endif

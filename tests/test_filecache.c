@@ -2,6 +2,7 @@
  * Unit tests for filecache: what a cached descriptor may and may not hide.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -254,8 +255,9 @@ test_a_request_keeps_its_descriptors(int root)
 	filecache_begin(fc);
 	CHECK(open_fds() == base + 6);
 	CHECK(filecache_open(fc, root, a[7], &st, t1) == fd[7] && still_names(fd[7], a[7]));
-	filecache_free(fc);
+	filecache_expire(fc, t1 + FILECACHE_TTL_MS);
 	CHECK(open_fds() == base);
+	filecache_free(fc);
 }
 
 static void
@@ -278,6 +280,47 @@ test_the_lookups_of_a_request_are_capped(int root)
 	filecache_free(fc);
 }
 
+static void
+test_the_sweep_closes_expired_descriptors(int root)
+{
+	struct filecache *fc = filecache_new();
+	char p[256], longname[221];
+	struct stat st;
+	int base = open_fds(), gone, kept, fd;
+
+	filecache_expire(fc, 0);	/* an empty cache */
+	put("s1", "deleted soon", 0644);
+	put("s2", "kept", 0644);
+	filecache_begin(fc);
+	gone = filecache_open(fc, root, "s1", &st, 20000);
+	filecache_begin(fc);
+	kept = filecache_open(fc, root, "s2", &st, 20500);
+	CHECK(gone >= 0 && kept >= 0);
+	snprintf(p, sizeof(p), "%s/s1", dir);
+	CHECK(unlink(p) == 0);
+
+	filecache_expire(fc, 20000 + FILECACHE_TTL_MS - 1);
+	CHECK(fcntl(gone, F_GETFD) != -1 && open_fds() == base + 2);
+	filecache_expire(fc, 20000 + FILECACHE_TTL_MS);
+	CHECK(fcntl(gone, F_GETFD) == -1 && errno == EBADF);
+	CHECK(open_fds() == base + 1 && still_names(kept, "s2"));
+	filecache_begin(fc);
+	CHECK(filecache_open(fc, root, "s2", &st, 20600) == kept);
+	filecache_expire(fc, 20500 + FILECACHE_TTL_MS);
+	CHECK(fcntl(kept, F_GETFD) == -1 && errno == EBADF && open_fds() == base);
+
+	/* A name too long to remember: its descriptor goes with the request. */
+	memset(longname, 'l', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	put(longname, "long", 0644);
+	filecache_begin(fc);
+	fd = filecache_open(fc, root, longname, &st, 21000);
+	CHECK(fd >= 0 && open_fds() == base + 1);
+	filecache_expire(fc, 21000);
+	CHECK(fcntl(fd, F_GETFD) == -1 && errno == EBADF && open_fds() == base);
+	filecache_free(fc);
+}
+
 int
 main(void)
 {
@@ -296,6 +339,7 @@ main(void)
 	test_collisions_are_real(root);
 	test_a_request_keeps_its_descriptors(root);
 	test_the_lookups_of_a_request_are_capped(root);
+	test_the_sweep_closes_expired_descriptors(root);
 	close(root);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);
