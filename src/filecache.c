@@ -1,10 +1,23 @@
 /*
  * filecache: a 4-way set-associative table of recently resolved paths (see
  * filecache.h): a path may sit in any of the four slots of its set, and a
- * new one replaces an empty, expired or else the oldest of them. The
- * replaced descriptor is closed at the start of the next request, never
- * while a caller may still hold it. Absent names (the usual answer for
- * FILE.br, FILE.zst, FILE.gz) take a slot but no descriptor.
+ * new one replaces an empty, expired or else the oldest of them. Absent
+ * names (the usual answer for FILE.br, FILE.zst, FILE.gz) take a slot but
+ * no descriptor.
+ *
+ * A descriptor leaving the table may still be in the caller's hands if it
+ * was handed out in the current request, and only then. So every entry
+ * remembers the request (gen, counted by filecache_begin()) that last got
+ * its descriptor: leaving, it is closed at once if that was an earlier
+ * request, and otherwise waits in deferred[] for the next begin, as does a
+ * descriptor handed out but not kept. Each one waiting was handed out by a
+ * different lookup of the current request (a lookup hands out one
+ * descriptor; one leaves the table once), and filecache_open() refuses
+ * lookups beyond FILECACHE_LOOKUPS_MAX, so deferred[] has room for them all.
+ *
+ * held[] lists the slots that hold a descriptor, so that filecache_expire()
+ * and filecache_free() visit those only: slots never used stay on pages
+ * never touched.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +27,28 @@
 #include "resolve.h"
 
 #define PATH_CACHED_MAX 200	/* longer paths are looked up every time */
-#define DEFERRED_MAX 8		/* lookups one request makes, at most */
-#define WAYS 4
+
+_Static_assert(FILECACHE_SLOTS % FILECACHE_WAYS == 0, "whole sets");
+_Static_assert(FILECACHE_SLOTS <= 65536 && FILECACHE_FDS <= 65536,
+    "slot numbers and held[] positions fit in unsigned short");
 
 struct entry {
 	int64_t expires_ms;
+	uint64_t handed;	/* the gen that last got fd */
 	int fd;			/* >= 0 open; < 0 the status resolve_open() gave */
 	unsigned short len;	/* 0: an empty slot */
+	unsigned short held_at;	/* this slot's place in held[], when fd >= 0 */
 	char path[PATH_CACHED_MAX];
 };
 
 struct filecache {
-	struct entry slot[FILECACHE_SLOTS];
-	unsigned nfds;		/* descriptors held in slots */
-	int deferred[DEFERRED_MAX];
+	uint64_t gen;		/* the current request */
+	unsigned lookups;	/* made in the current request */
 	unsigned ndeferred;
+	int deferred[FILECACHE_LOOKUPS_MAX];
+	unsigned nheld;
+	unsigned short held[FILECACHE_FDS];
+	struct entry slot[FILECACHE_SLOTS];
 };
 
 static void evict(struct filecache *fc, struct entry *e);
@@ -46,9 +66,8 @@ filecache_free(struct filecache *fc)
 	if (fc == NULL)
 		return;
 	filecache_begin(fc);
-	for (unsigned i = 0; i < FILECACHE_SLOTS; i++)
-		evict(fc, &fc->slot[i]);
-	filecache_begin(fc);
+	while (fc->nheld > 0)
+		evict(fc, &fc->slot[fc->held[fc->nheld - 1]]);
 	free(fc);
 }
 
@@ -57,6 +76,20 @@ filecache_begin(struct filecache *fc)
 {
 	while (fc->ndeferred > 0)
 		close(fc->deferred[--fc->ndeferred]);
+	fc->gen++;
+	fc->lookups = 0;
+}
+
+void
+filecache_expire(struct filecache *fc, int64_t now_ms)
+{
+	filecache_begin(fc);
+	/* Downwards: evict() fills the freed place from the end, already seen. */
+	for (unsigned i = fc->nheld; i-- > 0;) {
+		struct entry *e = &fc->slot[fc->held[i]];
+		if (e->expires_ms <= now_ms)
+			evict(fc, e);
+	}
 }
 
 /* FNV-1a: short, and good enough for paths. Returns the first slot of the set. */
@@ -67,51 +100,56 @@ set_of(const char *s, size_t len)
 
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h % (FILECACHE_SLOTS / WAYS) * WAYS;
+	return h % (FILECACHE_SLOTS / FILECACHE_WAYS) * FILECACHE_WAYS;
+}
+
+/* For a descriptor handed out in the current request: closed at the next. */
+static void
+defer(struct filecache *fc, int fd)
+{
+	/* The lookup cap makes this unreachable (see above); were it reached,
+	 * closing a descriptor in use or writing past deferred[] would be worse. */
+	if (fc->ndeferred >= FILECACHE_LOOKUPS_MAX)
+		abort();
+	fc->deferred[fc->ndeferred++] = fd;
+}
+
+static void
+hold(struct filecache *fc, struct entry *e)
+{
+	e->held_at = (unsigned short)fc->nheld;
+	fc->held[fc->nheld++] = (unsigned short)(e - fc->slot);
 }
 
 static void
 evict(struct filecache *fc, struct entry *e)
 {
 	if (e->len != 0 && e->fd >= 0) {	/* an empty slot's fd is 0 from calloc */
-		fc->nfds--;
-		if (fc->ndeferred < DEFERRED_MAX)
-			fc->deferred[fc->ndeferred++] = e->fd;
+		unsigned short last = fc->held[--fc->nheld];
+		fc->held[e->held_at] = last;
+		fc->slot[last].held_at = e->held_at;
+		if (e->handed == fc->gen)
+			defer(fc, e->fd);
 		else
-			close(e->fd);	/* cannot happen: see DEFERRED_MAX */
+			close(e->fd);
 	}
 	e->fd = -404;
 	e->len = 0;
 	e->expires_ms = 0;
 }
 
-/* Hands out a descriptor the table will not keep: closed at the next request. */
-static int
-uncached(struct filecache *fc, int fd)
-{
-	if (fd < 0)
-		return fd;
-	if (fc->ndeferred < DEFERRED_MAX) {
-		fc->deferred[fc->ndeferred++] = fd;
-		return fd;
-	}
-	close(fd);
-	return -503;
-}
-
 /* The slot for a new path in its set: empty, else expired, else the oldest. */
 static struct entry *
-victim(struct filecache *fc, struct entry *set, int64_t now_ms)
+victim(struct entry *set, int64_t now_ms)
 {
 	struct entry *v = &set[0];
 
-	for (int i = 0; i < WAYS; i++) {
+	for (int i = 0; i < FILECACHE_WAYS; i++) {
 		if (set[i].len == 0 || set[i].expires_ms <= now_ms)
 			return &set[i];
 		if (set[i].expires_ms < v->expires_ms)
 			v = &set[i];
 	}
-	(void)fc;
 	return v;
 }
 
@@ -132,10 +170,16 @@ filecache_open(struct filecache *fc, int rootfd, const char *rel, struct stat *s
 	struct entry *set, *e;
 	int fd;
 
-	if (len == 0 || len >= PATH_CACHED_MAX)
-		return uncached(fc, resolve_open(rootfd, rel, st));
+	if (fc->lookups >= FILECACHE_LOOKUPS_MAX)
+		return -503;	/* deferred[] has room for this many only */
+	fc->lookups++;
+	if (len == 0 || len >= PATH_CACHED_MAX) {
+		if ((fd = resolve_open(rootfd, rel, st)) >= 0)
+			defer(fc, fd);
+		return fd;
+	}
 	set = &fc->slot[set_of(rel, len)];
-	for (int i = 0; i < WAYS; i++) {
+	for (int i = 0; i < FILECACHE_WAYS; i++) {
 		e = &set[i];
 		if (e->len != len || memcmp(e->path, rel, len) != 0)
 			continue;
@@ -145,23 +189,29 @@ filecache_open(struct filecache *fc, int rootfd, const char *rel, struct stat *s
 		}
 		if (e->fd < 0)
 			return e->fd;
-		if (still_published(e->fd, st))
+		if (still_published(e->fd, st)) {
+			e->handed = fc->gen;
 			return e->fd;
+		}
 		evict(fc, e);
 		return -404;
 	}
 	fd = resolve_open(rootfd, rel, st);
 	if (fd == -503)
 		return fd;	/* out of descriptors is not an answer to remember */
-	if (fd >= 0 && fc->nfds >= FILECACHE_FDS)
-		return uncached(fc, fd);
-	e = victim(fc, set, now_ms);
+	if (fd >= 0 && fc->nheld >= FILECACHE_FDS) {
+		defer(fc, fd);	/* handed out, not kept */
+		return fd;
+	}
+	e = victim(set, now_ms);
 	evict(fc, e);
 	memcpy(e->path, rel, len);
 	e->len = (unsigned short)len;
 	e->fd = fd;
 	e->expires_ms = now_ms + FILECACHE_TTL_MS;
-	if (fd >= 0)
-		fc->nfds++;
+	if (fd >= 0) {
+		e->handed = fc->gen;
+		hold(fc, e);
+	}
 	return fd;
 }

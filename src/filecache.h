@@ -8,9 +8,14 @@
  * fstat()s the cached descriptor and re-applies the publishing policy, so a
  * file changed in place is seen at once (new size, mtime, ETag, mode); a
  * file replaced by rename, created or deleted is seen within the TTL.
- * Descriptors returned stay open until the next filecache_begin() on the
- * same cache: callers that keep one longer (a body sent with sendfile) dup()
- * it. One cache per worker thread; nothing is shared.
+ * Descriptors returned stay open until the next filecache_begin() or
+ * filecache_expire() on the same cache, whatever else the request looks up:
+ * callers that keep one longer (a body sent with sendfile) dup() it. A
+ * request makes at most FILECACHE_LOOKUPS_MAX lookups; that cap is what
+ * bounds the descriptors the cache must keep open for it. Descriptors of
+ * expired entries are closed by the next filecache_expire(), so a deleted
+ * file's space is not held for long. One cache per worker thread; nothing
+ * is shared.
  */
 #ifndef HERMIT_FILECACHE_H
 #define HERMIT_FILECACHE_H
@@ -19,9 +24,11 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define FILECACHE_SLOTS 4096	/* names remembered, per worker (4-way sets) */
+#define FILECACHE_SLOTS 4096	/* names remembered, per worker */
+#define FILECACHE_WAYS 4	/* the slots a name may take (its set) */
 #define FILECACHE_FDS 1024	/* descriptors held open, per worker, at most */
 #define FILECACHE_TTL_MS 1000
+#define FILECACHE_LOOKUPS_MAX 8	/* per request; respond_request() makes 5 at most */
 
 struct filecache;
 
@@ -32,8 +39,16 @@ void filecache_free(struct filecache *fc);
 /* Starts one request's lookups: closes the descriptors evicted by the last one. */
 void filecache_begin(struct filecache *fc);
 
-/* resolve_open() through the cache; the descriptor belongs to the cache. */
+/* resolve_open() through the cache; the descriptor belongs to the cache.
+ * The FILECACHE_LOOKUPS_MAX + 1st lookup of a request answers -503. */
 int filecache_open(struct filecache *fc, int rootfd, const char *rel, struct stat *st,
     int64_t now_ms);
+
+/* Ends the current request, as filecache_begin() does, and closes the
+ * descriptor of every entry expired at now_ms. For the worker's loop, about
+ * once a second, between requests (never while a descriptor handed out by
+ * filecache_open() is still in use). Costs O(descriptors held): it reads
+ * no slot that holds none. */
+void filecache_expire(struct filecache *fc, int64_t now_ms);
 
 #endif
