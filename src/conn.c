@@ -318,8 +318,9 @@ process(struct conn_ctx *ctx, struct conn *c)
 		} else {
 			int keep_alive_ok = !ctx->stopping && c->requests + 1 < cfg->max_requests;
 			c->requests++;
-			n = respond_request(cfg, ctx->files, ctx->now_ms, &req, keep_alive_ok, ctx->date,
-			    c->out + c->out_len, OUT_BUFFER_BYTES - c->out_len, &res);
+			n = respond_request(cfg, ctx->files, ctx->now_ms, ctx->now, &req,
+			    keep_alive_ok, ctx->date, c->out + c->out_len,
+			    OUT_BUFFER_BYTES - c->out_len, &res);
 			log_response(ctx, c, &req, p, (size_t)r, &res);
 			c->in_off += (unsigned)r;
 		}

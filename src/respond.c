@@ -201,9 +201,11 @@ choose_variant(struct filecache *fc, int64_t now_ms, int rootfd, char *rel, size
 	return exists;
 }
 
-/* If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2). */
+/* If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2). A date
+ * later than now is no evidence about the file: ignored (RFC 9110 §13.1.3). */
 static int
-not_modified(const struct request *req, const char *tag, size_t taglen, const struct stat *st)
+not_modified(const struct request *req, const char *tag, size_t taglen, const struct stat *st,
+    time_t now)
 {
 	time_t since;
 
@@ -211,7 +213,8 @@ not_modified(const struct request *req, const char *tag, size_t taglen, const st
 		return etag_list_match_weak(req->if_none_match.p, req->if_none_match.len,
 		    tag, taglen);
 	if (req->if_modified_since.p != NULL &&
-	    httpdate_parse(req->if_modified_since.p, req->if_modified_since.len, &since) == 0)
+	    httpdate_parse(req->if_modified_since.p, req->if_modified_since.len, &since) == 0 &&
+	    since <= now)
 		return st->st_mtim.tv_sec <= since;
 	return 0;
 }
@@ -279,8 +282,8 @@ redirect_to_dir(const struct config *cfg, const struct request *req, int must_cl
 
 size_t
 respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
-    const struct request *req, int keep_alive_ok, const char *date, char *out, size_t size,
-    struct response *res)
+    time_t now, const struct request *req, int keep_alive_ok, const char *date, char *out,
+    size_t size, struct response *res)
 {
 	char rel[VHOST_MAX + 2 + RESOLVE_PATH_MAX + sizeof("/index.html.zst")];
 	char tag[ETAG_MAX], lastmod[HTTPDATE_LEN + 1];
@@ -350,7 +353,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 
 	taglen = etag_format(&c.st, tag);
 	httpdate_format(c.st.st_mtim.tv_sec, lastmod);
-	if (not_modified(req, tag, taglen, &c.st))
+	if (not_modified(req, tag, taglen, &c.st, now))
 		status = 304;
 	else {
 		status = 200;

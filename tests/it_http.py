@@ -785,7 +785,7 @@ def if_modified_since_dates():
         (httpdate(mtime + 3600), 304, "after mtime, before now (date, not string, comparison)"),
         (httpdate(mtime - 1), 200, "one second before mtime"),
         (httpdate(mtime - 365 * DAY), 200, "a year before mtime"),
-        (httpdate(int(time.time()) + 365 * DAY), 304, "in the future"),
+        (httpdate(int(time.time()) + 365 * DAY), 200, "in the future: ignored"),
         (rfc850(mtime + 10), 304, "RFC 850 form"),
         (asctime(mtime + 10), 304, "asctime form"),
         (rfc850(mtime - 10), 200, "RFC 850 form, before"),
@@ -798,6 +798,19 @@ def if_modified_since_dates():
         eq(r.status, want, "If-Modified-Since %r (%s)" % (ims, what))
         if want == 304:
             eq(r.body, b"", "304 body")
+
+
+@test
+def if_modified_since_in_the_future_ignored():
+    for ims in ("Fri, 31 Dec 9999 23:59:59 GMT", httpdate(int(time.time()) + DAY)):
+        r = req(CACHED, {"If-Modified-Since": ims})
+        eq((r.status, r.body), (200, b"cached content\n"), "If-Modified-Since %r" % ims)
+        r = req(CACHED, {"If-Modified-Since": ims}, method="HEAD")
+        eq(r.status, 200, "HEAD with If-Modified-Since %r" % ims)
+    # a matching entity tag still wins
+    r = req(CACHED, {"If-None-Match": stat_etag(cached_path()),
+                     "If-Modified-Since": "Fri, 31 Dec 9999 23:59:59 GMT"})
+    eq(r.status, 304, "matching If-None-Match with a future If-Modified-Since")
 
 
 # ---------------------------------------------------------------- ranges
