@@ -13,7 +13,8 @@
  *   answer (with the same slices), and a shorter prefix never completes;
  * - with max_fields equal to the number of fields the head still parses,
  *   with one less it is -431;
- * - request_overflow_status() says 414 or 431.
+ * - request_overflow_status() says 414 or 431;
+ * - request_is_head() agrees with the parser on every complete head.
  */
 #include <string.h>
 
@@ -86,6 +87,7 @@ check_head(const struct request *r, const char *buf, int n, unsigned max_fields)
 	FUZZ_ASSERT(r->keep_alive == 0 || r->keep_alive == 1);
 	FUZZ_ASSERT(r->minor_version == 0 || r->host.p != NULL);
 	FUZZ_ASSERT(r->nfields <= max_fields);
+	FUZZ_ASSERT(request_is_head(buf, len) == (r->method == METHOD_HEAD));
 	check_value(r->host, buf, len);
 	check_value(r->if_none_match, buf, len);
 	check_value(r->if_modified_since, buf, len);

@@ -310,8 +310,9 @@ process(struct conn_ctx *ctx, struct conn *c)
 			r = -request_overflow_status(p, avail);
 		}
 		if (r < 0) {
-			n = respond_error(cfg, -r, 1, ctx->date, c->out + c->out_len,
-			    OUT_BUFFER_BYTES - c->out_len, &res);
+			/* Even a refused HEAD gets no body (RFC 9110 §9.3.2). */
+			n = respond_error(cfg, -r, 1, request_is_head(p, avail), ctx->date,
+			    c->out + c->out_len, OUT_BUFFER_BYTES - c->out_len, &res);
 			log_response(ctx, c, NULL, p, avail, &res);
 			c->in_off = c->in_len;
 			c->linger = 1;	/* the rest of what it sent is still coming */

@@ -461,3 +461,13 @@ request_overflow_status(const char *buf, size_t len)
 		i += 2;
 	return memchr(buf + i, '\n', len - i) != NULL ? 431 : 414;
 }
+
+int
+request_is_head(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i + 1 < len && buf[i] == '\r' && buf[i + 1] == '\n')
+		i += 2;
+	return len - i >= 5 && memcmp(buf + i, "HEAD ", 5) == 0;
+}

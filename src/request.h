@@ -64,4 +64,9 @@ int request_parse(const char *buf, size_t len, unsigned max_fields, struct reque
 /* For a full buffer with no complete head: 414 while still in the request line, else 431. */
 int request_overflow_status(const char *buf, size_t len);
 
+/* Whether the bytes at buf, after any empty lines, start a HEAD request line
+ * ("HEAD" SP), whatever follows: an error answer to them has no body (RFC
+ * 9110 §9.3.2). Reads at most len bytes; no allocation. */
+int request_is_head(const char *buf, size_t len);
+
 #endif

@@ -145,11 +145,11 @@ error_page(const struct config *cfg, int status, int must_close, int minor, int 
 }
 
 size_t
-respond_error(const struct config *cfg, int status, int must_close, const char *date,
-    char *out, size_t size, struct response *res)
+respond_error(const struct config *cfg, int status, int must_close, int head_only,
+    const char *date, char *out, size_t size, struct response *res)
 {
 	res->vhost[0] = '\0';
-	return error_page(cfg, status, must_close, 1, 0, NULL, date, out, size, res);
+	return error_page(cfg, status, must_close, 1, head_only, NULL, date, out, size, res);
 }
 
 /* The representation chosen for a request: the file, or a precompressed variant. */

@@ -12,6 +12,8 @@
  * copied in after the head (one write for the whole response); a larger one
  * is left open in res->body_fd for the caller to sendfile. No allocation.
  * If-Modified-Since with a date after now is ignored (RFC 9110 §13.1.3).
+ * No response to HEAD has body bytes, whatever its status (RFC 9110
+ * §9.3.2).
  */
 #ifndef HERMIT_RESPOND_H
 #define HERMIT_RESPOND_H
@@ -46,8 +48,9 @@ size_t respond_request(const struct config *cfg, struct filecache *fc, int64_t n
     size_t size, struct response *res);
 
 /* An error answer (status 400, 414, 431, 501, 503, 505...) with a short HTML
- * body; the connection is closed after it when must_close is set. */
-size_t respond_error(const struct config *cfg, int status, int must_close,
+ * body, only announced by Content-Length when head_only is set (the request
+ * was HEAD); the connection is closed after it when must_close is set. */
+size_t respond_error(const struct config *cfg, int status, int must_close, int head_only,
     const char *date, char *out, size_t size, struct response *res);
 
 #endif

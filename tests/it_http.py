@@ -170,13 +170,14 @@ def served_after(kind="default"):
 
 def expect_close_status(data, status, kind="default", what=None):
     """Sends raw bytes; expects one response with status, Connection: close,
-    the connection closed after it, and the server still serving others."""
+    the connection closed after it, and the server still serving others.
+    A response to HEAD must have no body: bytes after its head fail the test."""
     s = site(kind)
     what = what or repr(data[:80])
     with Conn(s.port) as c:
         c.send(data)
         try:
-            r = c.read_response()
+            r = c.read_response(head=data.lstrip(b"\r\n").startswith(b"HEAD "))
         except ConnectionError as e:
             raise AssertionError("%s: no response (%s)" % (what, e))
         eq(r.status, status, "status for %s" % what)
@@ -283,6 +284,51 @@ def known_methods_405_with_allow():
         allow = [a.strip() for a in (r.header("Allow") or "").split(",")]
         eq(sorted(allow), ["GET", "HEAD"], "%s Allow header" % m)
         ok(HELLO not in r.body, "%s returned the file" % m)
+    served_after()
+
+
+def head_then_close(data, what):
+    """Sends raw bytes; reads one response head and then everything until
+    the server closes. Returns (Response, bytes after the head)."""
+    with Conn(site().port) as c:
+        c.send(data)
+        try:
+            raw_head = c.read_head()
+        except ConnectionError as e:
+            raise AssertionError("%s: no response (%s)" % (what, e))
+        rest = c.read_all(timeout=5)
+        ok(c.eof, "%s: connection left open" % what)
+    r = parse_responses(raw_head + b"\r\n\r\n", heads=(0,))[0]
+    return r, rest
+
+
+@test
+def head_refused_by_the_parser_has_no_body():
+    cases = [
+        (b"HEAD /hello.txt HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
+         "Transfer-Encoding"),
+        (b"HEAD /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx", 400,
+         "Content-Length: 1"),
+        (b"\r\nHEAD /hello.txt HTTP/1.1\r\nHost: a\nX: y\r\n\r\n", 400,
+         "bare LF after an empty line"),
+        (b"HEAD /hello.txt HTTP/1.1\r\nHost: a\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n", 431,
+         "oversized headers"),
+        (b"HEAD /hello.txt HTTP/1.1\r\nHost: a\r\n"
+         + b"".join(b"X-F%d: v\r\n" % i for i in range(101)) + b"\r\n", 431,
+         "too many fields"),
+        (b"HEAD /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 414, "long target"),
+        (b"HEAD /hello.txt HTTP/2.0\r\nHost: a\r\n\r\n", 505, "HTTP/2.0"),
+        (b"HEAD /hello.txt HTTP/1.1\r\n\r\n", 400, "no Host"),
+    ]
+    for data, status, what in cases:
+        r, rest = head_then_close(data, "HEAD with " + what)
+        eq(r.status, status, "status of HEAD with %s" % what)
+        eq(rest, b"", "bytes after the head of HEAD with %s" % what)
+    # the same error to GET still has its page
+    r, rest = head_then_close(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n"
+                              b"Transfer-Encoding: chunked\r\n\r\n", "GET with Transfer-Encoding")
+    eq(r.status, 400, "status of GET with Transfer-Encoding")
+    eq(len(rest), int(r.header("Content-Length")), "GET error page length")
     served_after()
 
 

@@ -800,6 +800,24 @@ test_transfer_encoding_is_400(void)
 }
 
 static void
+test_request_is_head(void)
+{
+	CHECK(request_is_head("HEAD / HTTP/1.1\r\n", 17));
+	CHECK(request_is_head("HEAD ", 5));
+	CHECK(request_is_head("\r\n\r\nHEAD /x", 11));
+	CHECK(request_is_head("HEAD /" "\x01garbage", 14));
+	CHECK(!request_is_head("HEAD", 4));
+	CHECK(!request_is_head("HEAD /", 4));	/* only len bytes count */
+	CHECK(!request_is_head("HEADS / HTTP/1.1", 16));
+	CHECK(!request_is_head("head / HTTP/1.1", 15));
+	CHECK(!request_is_head("GET / HTTP/1.1", 14));
+	CHECK(!request_is_head(" HEAD / HTTP/1.1", 16));
+	CHECK(!request_is_head("\nHEAD / HTTP/1.1", 16));
+	CHECK(!request_is_head("\r\n", 2));
+	CHECK(!request_is_head("", 0));
+}
+
+static void
 test_pipelined_request_length_stops_at_head(void)
 {
 	const char *r = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n";
@@ -1011,6 +1029,7 @@ main(void)
 	test_content_length_not_digits_is_400();
 	test_duplicate_content_length_is_400();
 	test_transfer_encoding_is_400();
+	test_request_is_head();
 	test_pipelined_request_length_stops_at_head();
 	test_every_prefix_of_valid_head_is_incomplete();
 	test_every_prefix_agrees_with_whole_input();
