@@ -272,16 +272,20 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 	const unsigned char *s, *question, *vend;
 	struct slice host_field = { NULL, 0 }, authority = { NULL, 0 };
 	enum field f;
-	unsigned nfields = 0, conn = 0;
+	unsigned nfields = 0, conn = 0, empty;
 	int seen_length = 0, status;
 	size_t i;
 
-	/* empty lines before the request line are ignored (RFC 9112 §2.2) */
-	for (;;) {
+	/* A few empty lines before the request line are ignored (RFC 9112
+	 * §2.2); the limit is counted here, not by the buffer size, so that
+	 * a flood of them is a 400 whatever --max-header-bytes says. */
+	for (empty = 0;; empty++) {
 		if (p == end)
 			return REQUEST_INCOMPLETE;
 		if (*p != '\r')
 			break;
+		if (empty == REQUEST_EMPTY_LINES_MAX)
+			return -400;	/* CRLF or a bare CR: 400 either way */
 		if (++p == end)
 			return REQUEST_INCOMPLETE;
 		if (*p != '\n')
@@ -455,10 +459,15 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 int
 request_overflow_status(const char *buf, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, empty = 0;
 
-	while (i + 1 < len && buf[i] == '\r' && buf[i + 1] == '\n')
+	while (i + 1 < len && buf[i] == '\r' && buf[i + 1] == '\n') {
 		i += 2;
+		empty++;
+	}
+	/* only empty lines (or too many of them): no request line to be long */
+	if (empty > REQUEST_EMPTY_LINES_MAX || i == len || (i + 1 == len && buf[i] == '\r'))
+		return 400;
 	return memchr(buf + i, '\n', len - i) != NULL ? 431 : 414;
 }
 

@@ -9,15 +9,18 @@
  *        the caller answers it and closes the connection.
  * It does no I/O and no allocation, and its answer depends only on the bytes,
  * never on how they arrived. When the caller's buffer is full and the answer
- * is still REQUEST_INCOMPLETE, request_overflow_status() says 414 or 431.
+ * is still REQUEST_INCOMPLETE, request_overflow_status() says 414 or 431 (or
+ * 400 for a buffer of nothing but empty lines).
  *
  * Policy (strict, for smuggling safety): lines end in CRLF; a bare CR or a
  * bare LF, NUL, obs-fold, whitespace before a colon, invalid token characters
  * in the method or a field name, control characters in a field value, a
  * missing Host in HTTP/1.1, a duplicate Host, Content-Length or
  * Transfer-Encoding, any Transfer-Encoding, a Content-Length other than 0
- * (hermit serves GET/HEAD and reads no bodies) all give 400. HTTP/1.x with
- * x other than 0 or 1 is treated as 1.1; other major versions give 505.
+ * (hermit serves GET/HEAD and reads no bodies) all give 400. Up to
+ * REQUEST_EMPTY_LINES_MAX empty lines before the request line are ignored
+ * (RFC 9112 §2.2), more are 400. HTTP/1.x with x other than 0 or 1 is
+ * treated as 1.1; other major versions give 505.
  */
 #ifndef HERMIT_REQUEST_H
 #define HERMIT_REQUEST_H
@@ -26,6 +29,9 @@
 #include "slice.h"
 
 #define REQUEST_INCOMPLETE 0
+
+/* Empty lines ignored before a request line; one more is 400. */
+#define REQUEST_EMPTY_LINES_MAX 8
 
 enum method {
 	METHOD_GET,
@@ -61,7 +67,8 @@ struct request {
 /* max_fields: more header fields than this gives -431. */
 int request_parse(const char *buf, size_t len, unsigned max_fields, struct request *req);
 
-/* For a full buffer with no complete head: 414 while still in the request line, else 431. */
+/* For a full buffer with no complete head: 414 while still in the request
+ * line, else 431; 400 when it holds nothing but empty lines (never 414). */
 int request_overflow_status(const char *buf, size_t len);
 
 /* Whether the bytes at buf, after any empty lines, start a HEAD request line

@@ -448,6 +448,7 @@ MALFORMED = [
     ("long unknown method", req(b"X" * 100 + b" / HTTP/1.1"), 501),
     ("POST with a body", req(b"POST / HTTP/1.1", b"Host: a\r\nContent-Length: 5\r\n") + b"hello", 400),
     ("POST without a body", req(b"POST / HTTP/1.1"), 405),
+    ("empty lines flood", b"\r\n" * 20000 + req(b"GET / HTTP/1.1"), 400),
 ]
 
 

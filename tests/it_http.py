@@ -1245,6 +1245,18 @@ def too_many_fields_431():
 
 
 @test
+def empty_lines_before_request_line():
+    get = b"GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    rs = parse_responses(raw(site().port, b"\r\n" + get))
+    eq([(r.status, r.body) for r in rs], [(200, HELLO)], "one empty line")
+    rs = parse_responses(raw(site().port, b"\r\n" * 8 + get))
+    eq([(r.status, r.body) for r in rs], [(200, HELLO)], "eight empty lines")
+    expect_close_status(b"\r\n" * 9 + get, 400, what="nine empty lines")
+    expect_close_status(b"\r\n" * 5000 + get, 400, what="5000 empty lines")
+    expect_close_status(b"\r\n" * 5000, 400, what="5000 empty lines and nothing else")
+
+
+@test
 def bare_lf_400():
     expect_close_status(b"GET /hello.txt HTTP/1.1\nHost: a\n\n", 400, what="all bare LF")
     expect_close_status(b"GET /hello.txt HTTP/1.1\r\nHost: a\n\r\n", 400, what="one bare LF")

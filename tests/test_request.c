@@ -563,6 +563,58 @@ test_only_empty_lines_are_incomplete(void)
 	CHECK(parse("") == REQUEST_INCOMPLETE);
 }
 
+/* Builds n empty lines followed by tail in buf. */
+static const char *
+empty_lines_then(char *buf, size_t size, unsigned n, const char *tail)
+{
+	size_t i;
+
+	for (i = 0; i < n && 2 * i + 2 < size; i++)
+		memcpy(buf + 2 * i, "\r\n", 2);
+	snprintf(buf + 2 * i, size - 2 * i, "%s", tail);
+	return buf;
+}
+
+static void
+test_empty_lines_beyond_the_limit_are_400(void)
+{
+	static char buf[12000];
+	const char *get = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+	const char *r;
+
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX, get);
+	CHECK(parse(r) == (int)strlen(r));
+	CHECK(req.method_name.p == r + 2 * REQUEST_EMPTY_LINES_MAX);
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX + 1, get);
+	CHECK(parse(r) == -400);
+	r = empty_lines_then(buf, sizeof(buf), 5000, get);
+	CHECK(parse(r) == -400);
+	/* the answer comes from the parser, without the rest of the input */
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX, "");
+	CHECK(parse(r) == REQUEST_INCOMPLETE);
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX, "\r");
+	CHECK(parse(r) == -400);
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX + 1, "");
+	CHECK(parse(r) == -400);
+}
+
+static void
+test_overflow_of_empty_lines_is_never_414(void)
+{
+	static char buf[12000];
+	const char *r;
+
+	r = empty_lines_then(buf, sizeof(buf), 5000, "");
+	CHECK(request_overflow_status(r, strlen(r)) == 400);
+	r = empty_lines_then(buf, sizeof(buf), 5000, "GET /aaaa");
+	CHECK(request_overflow_status(r, strlen(r)) == 400);
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX, "");
+	CHECK(request_overflow_status(r, strlen(r)) == 400);
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX, "\r");
+	CHECK(request_overflow_status(r, strlen(r)) == 400);
+	CHECK(request_overflow_status("\r", 1) == 400);
+}
+
 static void
 test_max_fields_exactly_is_accepted(void)
 {
@@ -854,6 +906,7 @@ static const char *const samples[] = {
 	"GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
 	"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
 	"GET / HTTP/1.1\nHost: h\r\n\r\n",
+	"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
 };
 
 static void
@@ -929,7 +982,7 @@ test_overflow_in_request_line_is_414(void)
 	CHECK(request_overflow_status(r, strlen(r)) == 414);
 	CHECK(request_overflow_status("\r\n\r\nGET /aaaa", 13) == 414);
 	CHECK(request_overflow_status("GET / HTTP/1.1\r", 15) == 414);
-	CHECK(request_overflow_status("", 0) == 414);
+	CHECK(request_overflow_status("GET", 3) == 414);
 }
 
 static void
@@ -1005,6 +1058,8 @@ main(void)
 	test_leading_bare_lf_is_400();
 	test_leading_bare_cr_is_400();
 	test_only_empty_lines_are_incomplete();
+	test_empty_lines_beyond_the_limit_are_400();
+	test_overflow_of_empty_lines_is_never_414();
 	test_max_fields_exactly_is_accepted();
 	test_more_than_max_fields_is_431();
 	test_max_fields_zero_allows_no_fields();
