@@ -19,8 +19,9 @@
  * Transfer-Encoding, any Transfer-Encoding, a Content-Length other than 0
  * (hermit serves GET/HEAD and reads no bodies) all give 400. Up to
  * REQUEST_EMPTY_LINES_MAX empty lines before the request line are ignored
- * (RFC 9112 §2.2), more are 400. HTTP/1.x with x other than 0 or 1 is
- * treated as 1.1; other major versions give 505.
+ * (RFC 9112 §2.2), more are 400. The Host value is not validated here (see
+ * resolve_host()). HTTP/1.x with x other than 0 or 1 is treated as 1.1;
+ * other major versions give 505.
  */
 #ifndef HERMIT_REQUEST_H
 #define HERMIT_REQUEST_H

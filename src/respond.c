@@ -286,6 +286,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
     size_t size, struct response *res)
 {
 	char rel[VHOST_MAX + 2 + RESOLVE_PATH_MAX + sizeof("/index.html.zst")];
+	char site[sizeof(res->vhost)];
 	char tag[ETAG_MAX], lastmod[HTTPDATE_LEN + 1];
 	struct head h = { out, 0, size, 0 };
 	struct chosen c;
@@ -306,13 +307,17 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	if (req->method == METHOD_UNKNOWN)
 		return error_page(cfg, 501, 1, req->minor_version, 0, NULL, date, out, size, res);
 
+	/* An invalid Host is 400 even when it picks no site (RFC 9112 §3.2):
+	 * the same rules in both modes. res->vhost gets the name only once it
+	 * is checked, so the log never shows a half-checked one. */
+	if ((r = resolve_host(req->host, site, sizeof(site))) < 0)
+		return error_page(cfg, -r, closing, req->minor_version, head_only,
+		    NULL, date, out, size, res);
+	if (cfg->vhosts)
+		memcpy(res->vhost, site, (size_t)r + 1);
+
 	if (cfg->vhosts) {
-		if ((r = resolve_host(req->host, res->vhost, sizeof(res->vhost))) < 0) {
-			res->vhost[0] = '\0';	/* never log a half-checked name */
-			return error_page(cfg, -r, closing, req->minor_version, head_only,
-			    NULL, date, out, size, res);
-		}
-		memcpy(rel, res->vhost, (size_t)r);
+		memcpy(rel, site, (size_t)r);
 		rel[r] = '/';
 		prefix = (size_t)r + 1;
 	}

@@ -11,7 +11,9 @@
  * headers into out. A body of at most SMALL_BODY_BYTES that fits in out is
  * copied in after the head (one write for the whole response); a larger one
  * is left open in res->body_fd for the caller to sendfile. No allocation.
- * If-Modified-Since with a date after now is ignored (RFC 9110 §13.1.3).
+ * An invalid Host is 400 with or without --vhosts, by the rules of
+ * resolve_host() (RFC 9112 §3.2). If-Modified-Since with a date after now
+ * is ignored (RFC 9110 §13.1.3).
  * No response to HEAD has body bytes, whatever its status (RFC 9110
  * §9.3.2).
  */

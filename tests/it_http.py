@@ -732,6 +732,30 @@ def vhost_invalid_host_400():
 
 
 @test
+def invalid_host_400_without_vhosts():
+    for h in ("a/b", "exa mple", "..", ".", "a\\b", "%2e%2e", "[::1", "[zz::1]",
+              "example.com:80x", "example..com", "-a.example", "a_b", "a" * 256, "a\"b"):
+        with Conn(site().port) as c:
+            c.send(("GET /hello.txt HTTP/1.1\r\nHost: %s\r\n\r\n" % h).encode())
+            try:
+                r = c.read_response()
+            except ConnectionError as e:
+                raise AssertionError("Host %r: no response (%s)" % (h, e))
+            eq(r.status, 400, "Host %r" % h)
+            ok(HELLO not in r.body, "Host %r served the file" % h)
+    r = req("http://a%2fb/hello.txt")
+    eq(r.status, 400, "absolute-form with an invalid authority")
+    for h in ("localhost", "EXAMPLE.com.", "example.com:8080", "127.0.0.1:80", "[::1]:80",
+              "[::1]", "", "xn--bcher-kva.example"):
+        r = req("/hello.txt", host=h)
+        eq((r.status, r.body), (200, HELLO), "Host %r" % h)
+    r = req("/hello.txt", version="HTTP/1.0", host=None)
+    eq((r.status, r.body), (200, HELLO), "HTTP/1.0 without Host")
+    r = req("/hello.txt", method="HEAD", host="a/b")
+    eq((r.status, r.body), (400, b""), "HEAD with an invalid Host")
+
+
+@test
 def vhost_http10_without_host_uses_default():
     r = req("/", version="HTTP/1.0", host=None, kind="vhosts")
     eq((r.status, r.body), (200, b"site default\n"), "HTTP/1.0 without Host")
