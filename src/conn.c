@@ -324,6 +324,8 @@ process(struct conn_ctx *ctx, struct conn *c)
 			    OUT_BUFFER_BYTES - c->out_len, &res);
 			log_response(ctx, c, &req, p, (size_t)r, &res);
 			c->in_off += (unsigned)r;
+			if (req.body)	/* unread, and perhaps not even sent yet */
+				c->linger = 1;
 		}
 		if (n == 0) {	/* cannot happen: RESPONSE_HEAD_MAX is reserved */
 			if (res.body_fd >= 0)

@@ -183,17 +183,22 @@ connection_options(const unsigned char *p, const unsigned char *end)
 	return opts;
 }
 
-/* Content-Length: hermit reads no bodies, so only a length of zero is
- * acceptable (one or more '0' digits). */
+/* A Content-Length value: -1 unless one or more digits (a list, a sign or
+ * whitespace inside is malformed framing), else whether it is not zero. The
+ * number itself is never needed: hermit reads no bodies. */
 static int
-zero_length(const unsigned char *p, const unsigned char *end)
+content_length(const unsigned char *p, const unsigned char *end)
 {
+	int nonzero = 0;
+
 	if (p == end)
-		return 0;
-	for (; p < end; p++)
-		if (*p != '0')
-			return 0;
-	return 1;
+		return -1;
+	for (; p < end; p++) {
+		if (*p - (unsigned)'0' > 9)
+			return -1;
+		nonzero |= *p != '0';
+	}
+	return nonzero;
 }
 
 static void
@@ -273,7 +278,7 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 	struct slice host_field = { NULL, 0 }, authority = { NULL, 0 };
 	enum field f;
 	unsigned nfields = 0, conn = 0, empty;
-	int seen_length = 0, status;
+	int seen_length = 0, seen_coding = 0, may_have_body, length, status;
 	size_t i;
 
 	/* A few empty lines before the request line are ignored (RFC 9112
@@ -303,6 +308,7 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 	req->method_name.p = (const char *)s;
 	req->method_name.len = (size_t)(p - s);
 	req->method = method_of(s, (size_t)(p - s));
+	may_have_body = req->method != METHOD_GET && req->method != METHOD_HEAD;
 	p++;
 
 	/* request-target SP */
@@ -342,6 +348,7 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 	req->if_none_match = req->if_modified_since = req->range = req->host;
 	req->if_range = req->accept_encoding = req->user_agent = req->host;
 	req->referer = req->host;
+	req->body = 0;
 
 	/* field-line CRLF ... CRLF */
 	for (;;) {
@@ -413,13 +420,28 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 		case F_CONNECTION:
 			conn |= connection_options(s, vend);
 			break;
+		/* Framing that two parties could read differently is refused
+		 * whatever the method (RFC 9112 §6.1, §6.3). A body is refused
+		 * with GET and HEAD; with other methods it only means the
+		 * connection cannot go on, as the body is never read. */
 		case F_CONTENT_LENGTH:
-			if (seen_length || !zero_length(s, vend))
+			if (seen_length || seen_coding)
 				return -400;
+			if ((length = content_length(s, vend)) < 0)
+				return -400;
+			if (length > 0) {
+				if (!may_have_body)
+					return -400;
+				req->body = 1;
+			}
 			seen_length = 1;
 			break;
 		case F_TRANSFER_ENCODING:
-			return -400;
+			if (!may_have_body || seen_coding || seen_length || req->minor_version == 0)
+				return -400;
+			seen_coding = 1;
+			req->body = 1;
+			break;
 		case F_IF_NONE_MATCH:
 			first_wins(&req->if_none_match, s, vend);
 			break;

@@ -16,8 +16,12 @@
  * bare LF, NUL, obs-fold, whitespace before a colon, invalid token characters
  * in the method or a field name, control characters in a field value, a
  * missing Host in HTTP/1.1, a duplicate Host, Content-Length or
- * Transfer-Encoding, any Transfer-Encoding, a Content-Length other than 0
- * (hermit serves GET/HEAD and reads no bodies) all give 400. Up to
+ * Transfer-Encoding, a Content-Length that is not all digits, both
+ * Content-Length and Transfer-Encoding, and Transfer-Encoding in HTTP/1.0
+ * all give 400. GET and HEAD may not carry a body: a Content-Length other
+ * than 0 or any Transfer-Encoding with them is 400. For other methods a body
+ * is only noted (req->body): hermit refuses those methods anyway (405/501)
+ * and never reads the body, so the caller closes the connection. Up to
  * REQUEST_EMPTY_LINES_MAX empty lines before the request line are ignored
  * (RFC 9112 §2.2), more are 400. The Host value is not validated here (see
  * resolve_host()). HTTP/1.x with x other than 0 or 1 is treated as 1.1;
@@ -49,6 +53,7 @@ struct request {
 	struct slice query;	/* after '?', without it; .p NULL when there is none */
 	int minor_version;	/* 0 or 1 (HTTP/1.x with x > 1 is reported as 1) */
 	int keep_alive;		/* from the version and every Connection field */
+	int body;		/* a body follows (never with GET or HEAD): unread, so close */
 
 	/* Field values with surrounding whitespace removed; .p NULL when absent.
 	 * host comes from an absolute-form target when there is one (RFC 9112

@@ -296,12 +296,13 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	int vary;
 	uint64_t first = 0, last = 0;
 	enum range_result rr = RANGE_IGNORE;
-	int closing = !keep_alive_ok || !req->keep_alive;
+	int closing = !keep_alive_ok || !req->keep_alive || req->body;
 	int head_only = req->method == METHOD_HEAD;
 	int dir_slash, r, status;
 
 	res->vhost[0] = '\0';
-	if (req->method == METHOD_KNOWN_OTHER)	/* it may carry a body we will not read */
+	/* These may carry a body that is never read: the connection closes. */
+	if (req->method == METHOD_KNOWN_OTHER)
 		return error_page(cfg, 405, 1, req->minor_version, 0,
 		    "Allow: GET, HEAD\r\n", date, out, size, res);
 	if (req->method == METHOD_UNKNOWN)

@@ -11,11 +11,14 @@
  * headers into out. A body of at most SMALL_BODY_BYTES that fits in out is
  * copied in after the head (one write for the whole response); a larger one
  * is left open in res->body_fd for the caller to sendfile. No allocation.
- * An invalid Host is 400 with or without --vhosts, by the rules of
- * resolve_host() (RFC 9112 §3.2). If-Modified-Since with a date after now
- * is ignored (RFC 9110 §13.1.3).
- * No response to HEAD has body bytes, whatever its status (RFC 9110
- * §9.3.2).
+ *
+ * Before any of that: methods other than GET and HEAD get 405 with
+ * "Allow: GET, HEAD" (501 for unknown ones) and close the connection;
+ * an invalid Host is 400 with or without --vhosts, by the rules of
+ * resolve_host() (RFC 9112 §3.2). A request that carries a body is
+ * answered and the connection closed. If-Modified-Since with a date after
+ * now is ignored (RFC 9110 §13.1.3). No response to HEAD has body bytes,
+ * whatever its status (RFC 9110 §9.3.2).
  */
 #ifndef HERMIT_RESPOND_H
 #define HERMIT_RESPOND_H

@@ -333,6 +333,39 @@ def head_refused_by_the_parser_has_no_body():
 
 
 @test
+def body_on_other_methods_405_or_501_not_400():
+    for m in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
+        r = expect_close_status(b"%s /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"
+                                b"hello" % m.encode(), 405, what="%s with a body" % m)
+        eq(r.header("Allow"), "GET, HEAD", "%s with a body: Allow" % m)
+    r = expect_close_status(b"PUT /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            b"5\r\nhello\r\n0\r\n\r\n", 405, what="PUT chunked")
+    eq(r.header("Allow"), "GET, HEAD", "PUT chunked: Allow")
+    expect_close_status(b"BREW /pot HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\ntea", 501,
+                        what="unknown method with a body")
+    # framing that could be read two ways stays 400 whatever the method
+    expect_close_status(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+                        b"Content-Length: 5\r\n\r\nhello", 400, what="POST, two Content-Length")
+    expect_close_status(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5x\r\n\r\nhello", 400,
+                        what="POST, Content-Length: 5x")
+    expect_close_status(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+                        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, what="POST, CL + TE")
+    # a body that is still on its way is dropped, not answered with a reset
+    with Conn(site().port) as c:
+        c.send(b"POST /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 3000\r\n\r\n")
+        r = c.read_response()
+        eq(r.status, 405, "POST whose body comes later")
+        for _ in range(3):
+            time.sleep(0.2)
+            try:
+                c.send(b"z" * 1000)
+            except OSError as e:
+                raise AssertionError("the body sent after the 405 was refused: %s" % e)
+        ok(c.closed(3), "connection left open after the 405 and the body")
+    served_after()
+
+
+@test
 def unknown_methods_501():
     for m in ("BREW", "PROPFIND", "get", "Get"):
         with Conn(site().port) as c:

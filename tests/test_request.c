@@ -852,6 +852,46 @@ test_transfer_encoding_is_400(void)
 }
 
 static void
+test_body_with_other_methods_is_noted_not_400(void)
+{
+	const char *r = "POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello";
+
+	CHECK(parse(r) == (int)strlen(r) - 5);
+	CHECK(req.method == METHOD_KNOWN_OTHER);
+	CHECK(req.body == 1);
+	CHECK(parse("PUT /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n") > 0);
+	CHECK(req.body == 1);
+	CHECK(parse("DELETE /x HTTP/1.1\r\nHost: h\r\nContent-Length: "
+	    "99999999999999999999999999\r\n\r\n") > 0);
+	CHECK(req.body == 1);
+	CHECK(parse("BREW /pot HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n") > 0);
+	CHECK(req.method == METHOD_UNKNOWN);
+	CHECK(req.body == 1);
+	CHECK(parse("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 00\r\n\r\n") > 0);
+	CHECK(req.body == 0);
+	CHECK(parse("GET /x HTTP/1.1\r\nHost: h\r\n\r\n") > 0);
+	CHECK(req.body == 0);
+}
+
+static void
+test_body_framing_errors_are_400_for_every_method(void)
+{
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+	    "Content-Length: 5\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: x\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+	    "Content-Length: 5\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n") == -400);
+	CHECK(parse("BREW / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n") == -400);
+}
+
+static void
 test_request_is_head(void)
 {
 	CHECK(request_is_head("HEAD / HTTP/1.1\r\n", 17));
@@ -907,6 +947,8 @@ static const char *const samples[] = {
 	"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
 	"GET / HTTP/1.1\nHost: h\r\n\r\n",
 	"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+	"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\n",
+	"PUT / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
 };
 
 static void
@@ -1084,6 +1126,8 @@ main(void)
 	test_content_length_not_digits_is_400();
 	test_duplicate_content_length_is_400();
 	test_transfer_encoding_is_400();
+	test_body_with_other_methods_is_noted_not_400();
+	test_body_framing_errors_are_400_for_every_method();
 	test_request_is_head();
 	test_pipelined_request_length_stops_at_head();
 	test_every_prefix_of_valid_head_is_incomplete();
