@@ -13,7 +13,8 @@
  *   answer (with the same slices), and a shorter prefix never completes;
  * - with max_fields equal to the number of fields the head still parses,
  *   with one less it is -431;
- * - a body is only ever noted for methods other than GET and HEAD;
+ * - a body is only ever noted for methods other than GET and HEAD, the
+ *   asterisk-form only for OPTIONS;
  * - request_overflow_status() says 414 or 431, or 400 for empty lines only;
  * - request_is_head() agrees with the parser on every complete head.
  */
@@ -89,6 +90,8 @@ check_head(const struct request *r, const char *buf, int n, unsigned max_fields)
 	FUZZ_ASSERT(r->minor_version == 0 || r->host.p != NULL);
 	FUZZ_ASSERT(r->nfields <= max_fields);
 	FUZZ_ASSERT(r->body == 0 || (r->method != METHOD_GET && r->method != METHOD_HEAD));
+	FUZZ_ASSERT(r->asterisk == 0 || (r->target.len == 1 && r->target.p[0] == '*' &&
+	    r->method_name.len == 7 && memcmp(r->method_name.p, "OPTIONS", 7) == 0));
 	FUZZ_ASSERT(request_is_head(buf, len) == (r->method == METHOD_HEAD));
 	check_value(r->host, buf, len);
 	check_value(r->if_none_match, buf, len);
@@ -133,6 +136,7 @@ check_same(const struct request *a, const char *abuf, size_t alen,
 	FUZZ_ASSERT(a->minor_version == b->minor_version);
 	FUZZ_ASSERT(a->keep_alive == b->keep_alive);
 	FUZZ_ASSERT(a->nfields == b->nfields);
+	FUZZ_ASSERT(a->asterisk == b->asterisk);
 	FUZZ_ASSERT(a->body == b->body);
 	SAME(method_name);
 	SAME(target);

@@ -224,14 +224,26 @@ static const char root_path[] = "/";
  */
 static int
 parse_target(const unsigned char *t, size_t n, const unsigned char *question,
-    struct request *req, struct slice *authority)
+    int options, struct request *req, struct slice *authority)
 {
 	const unsigned char *end = t + n, *a, *path;
 	size_t skip;
 
+	req->asterisk = 0;
+	if (t[0] == '*') {
+		/* the asterisk-form belongs to OPTIONS alone (RFC 9112 §3.2.4) */
+		if (n != 1 || !options)
+			return -400;
+		req->asterisk = 1;
+		req->query.p = NULL;
+		req->query.len = 0;
+		req->path.p = root_path;
+		req->path.len = 1;
+		return 0;
+	}
 	if (t[0] != '/') {
-		/* absolute-form, "http" or "https" only; asterisk-form and
-		 * authority-form (CONNECT, OPTIONS *) are not served */
+		/* absolute-form, "http" or "https" only; the authority-form
+		 * (CONNECT) is not served */
 		if (n > 7 && lower_eq(t, "http://", 7))
 			skip = 7;
 		else if (n > 8 && lower_eq(t, "https://", 8))
@@ -327,7 +339,9 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 		return -400;
 	req->target.p = (const char *)s;
 	req->target.len = (size_t)(p - s);
-	if ((status = parse_target(s, (size_t)(p - s), question, req, &authority)) != 0)
+	if ((status = parse_target(s, (size_t)(p - s), question,
+	    req->method_name.len == 7 && memcmp(req->method_name.p, "OPTIONS", 7) == 0,
+	    req, &authority)) != 0)
 		return status;
 	p++;
 

@@ -23,7 +23,9 @@
  * is only noted (req->body): hermit refuses those methods anyway (405/501)
  * and never reads the body, so the caller closes the connection. Up to
  * REQUEST_EMPTY_LINES_MAX empty lines before the request line are ignored
- * (RFC 9112 §2.2), more are 400. The Host value is not validated here (see
+ * (RFC 9112 §2.2), more are 400. The request-target is the origin-form, the
+ * absolute-form with http or https, or "*" for OPTIONS only (RFC 9112
+ * §3.2.4); anything else is 400. The Host value is not validated here (see
  * resolve_host()). HTTP/1.x with x other than 0 or 1 is treated as 1.1;
  * other major versions give 505.
  */
@@ -49,10 +51,12 @@ struct request {
 	enum method method;
 	struct slice method_name;
 	struct slice target;	/* the request-target exactly as sent */
-	struct slice path;	/* its path part: starts with '/', still percent-encoded, no query */
+	struct slice path;	/* its path part: starts with '/', still percent-encoded, no query
+				 * ("/" for the asterisk-form, which names no file) */
 	struct slice query;	/* after '?', without it; .p NULL when there is none */
 	int minor_version;	/* 0 or 1 (HTTP/1.x with x > 1 is reported as 1) */
 	int keep_alive;		/* from the version and every Connection field */
+	int asterisk;		/* the target is "*" (only ever with OPTIONS) */
 	int body;		/* a body follows (never with GET or HEAD): unread, so close */
 
 	/* Field values with surrounding whitespace removed; .p NULL when absent.

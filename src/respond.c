@@ -18,6 +18,7 @@
 
 static const char *const reason[600] = {
 	[200] = "OK",
+	[204] = "No Content",
 	[206] = "Partial Content",
 	[301] = "Moved Permanently",
 	[304] = "Not Modified",
@@ -150,6 +151,22 @@ respond_error(const struct config *cfg, int status, int must_close, int head_onl
 {
 	res->vhost[0] = '\0';
 	return error_page(cfg, status, must_close, 1, head_only, NULL, date, out, size, res);
+}
+
+/* "OPTIONS *": what the server as a whole allows. 204 has no Content-Length
+ * (RFC 9110 §8.6). */
+static size_t
+options_server(const struct config *cfg, int must_close, int minor, const char *date,
+    char *out, size_t size, struct response *res)
+{
+	struct head h = { out, 0, size, 0 };
+
+	response_init(res, 204, must_close);
+	status_line(&h, cfg, 204, date);
+	PUTS(&h, "Allow: GET, HEAD\r\n");
+	connection_header(&h, must_close, minor);
+	PUTS(&h, "\r\n");
+	return h.overflow ? 0 : h.len;
 }
 
 /* The representation chosen for a request: the file, or a precompressed variant. */
@@ -302,7 +319,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 
 	res->vhost[0] = '\0';
 	/* These may carry a body that is never read: the connection closes. */
-	if (req->method == METHOD_KNOWN_OTHER)
+	if (req->method == METHOD_KNOWN_OTHER && !req->asterisk)
 		return error_page(cfg, 405, 1, req->minor_version, 0,
 		    "Allow: GET, HEAD\r\n", date, out, size, res);
 	if (req->method == METHOD_UNKNOWN)
@@ -316,6 +333,8 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 		    NULL, date, out, size, res);
 	if (cfg->vhosts)
 		memcpy(res->vhost, site, (size_t)r + 1);
+	if (req->asterisk)
+		return options_server(cfg, closing, req->minor_version, date, out, size, res);
 
 	if (cfg->vhosts) {
 		memcpy(rel, site, (size_t)r);

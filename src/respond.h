@@ -15,10 +15,11 @@
  * Before any of that: methods other than GET and HEAD get 405 with
  * "Allow: GET, HEAD" (501 for unknown ones) and close the connection;
  * an invalid Host is 400 with or without --vhosts, by the rules of
- * resolve_host() (RFC 9112 §3.2). A request that carries a body is
- * answered and the connection closed. If-Modified-Since with a date after
- * now is ignored (RFC 9110 §13.1.3). No response to HEAD has body bytes,
- * whatever its status (RFC 9110 §9.3.2).
+ * resolve_host() (RFC 9112 §3.2); "OPTIONS *" gets 204 with
+ * "Allow: GET, HEAD". A request that carries a body is answered and the
+ * connection closed. If-Modified-Since with a date after now is ignored
+ * (RFC 9110 §13.1.3). No response to HEAD has body bytes, whatever its
+ * status (RFC 9110 §9.3.2).
  */
 #ifndef HERMIT_RESPOND_H
 #define HERMIT_RESPOND_H

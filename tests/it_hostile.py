@@ -437,7 +437,7 @@ MALFORMED = [
     ("duplicate Host", req(b"GET / HTTP/1.1", b"Host: a\r\nHost: b\r\n"), 400),
     ("HTTP/1.1 without Host", req(b"GET / HTTP/1.1", b""), 400),
     ("userinfo in absolute-form", req(b"GET http://u@a/ HTTP/1.1"), 400),
-    ("asterisk-form", req(b"OPTIONS * HTTP/1.1"), 400),
+    ("asterisk-form other than OPTIONS", req(b"GET * HTTP/1.1"), 400),
     ("authority-form", req(b"CONNECT a:443 HTTP/1.1"), (400, 405)),
     ("HTTP/0.9", b"GET /hello.txt\r\n\r\n", 400),
     ("HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", (400, 505)),

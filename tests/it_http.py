@@ -366,6 +366,36 @@ def body_on_other_methods_405_or_501_not_400():
 
 
 @test
+def options_asterisk_204():
+    with Conn(site().port) as c:
+        c.send(b"OPTIONS * HTTP/1.1\r\nHost: a\r\nUser-Agent: options-asterisk-test\r\n\r\n")
+        r = c.read_response()
+        eq(r.status, 204, "OPTIONS * status")
+        eq(r.header("Allow"), "GET, HEAD", "OPTIONS * Allow")
+        ok(not r.has("Content-Length"), "OPTIONS * has no Content-Length (a 204)")
+        ok(not r.has("Connection"), "OPTIONS * keeps the connection")
+        r = c.request("GET", "/hello.txt")
+        eq((r.status, r.body), (200, HELLO), "GET after OPTIONS * on the same connection")
+    ok(wait_for(lambda: [l for l in site().access_lines()
+                         if '"OPTIONS * HTTP/1.1" 204 ' in l and "options-asterisk-test" in l]),
+       "access log line for OPTIONS *")
+    with Conn(site().port) as c:
+        c.send(b"OPTIONS * HTTP/1.0\r\n\r\n")
+        r = c.read_response()
+        eq(r.status, 204, "OPTIONS * HTTP/1.0")
+        ok(c.closed(3), "HTTP/1.0 OPTIONS * closes")
+    r = expect_close_status(b"OPTIONS * HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nping", 204,
+                            what="OPTIONS * with a body")
+    eq(r.header("Allow"), "GET, HEAD", "OPTIONS * with a body: Allow")
+    r = req("*", method="OPTIONS", host="a/b")
+    eq(r.status, 400, "OPTIONS * with an invalid Host")
+    r = req("/hello.txt", method="OPTIONS")
+    eq(r.status, 405, "OPTIONS /hello.txt")
+    for m in (b"GET", b"HEAD", b"POST"):
+        expect_close_status(m + b" * HTTP/1.1\r\nHost: a\r\n\r\n", 400, what=m.decode() + " *")
+
+
+@test
 def unknown_methods_501():
     for m in ("BREW", "PROPFIND", "get", "Get"):
         with Conn(site().port) as c:

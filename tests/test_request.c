@@ -230,9 +230,27 @@ test_absolute_form_other_scheme_is_400(void)
 }
 
 static void
-test_asterisk_form_is_400(void)
+test_asterisk_form_only_for_options(void)
 {
-	CHECK(parse("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	const char *r = "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n";
+
+	CHECK(parse(r) == (int)strlen(r));
+	CHECK(req.method == METHOD_KNOWN_OTHER);
+	CHECK(req.asterisk == 1);
+	CHECK_SLICE(req.target, "*");
+	CHECK_SLICE(req.path, "/");
+	CHECK(ABSENT(req.query));
+	CHECK(req.keep_alive == 1);
+	CHECK(req.body == 0);
+	CHECK(parse("OPTIONS / HTTP/1.1\r\nHost: h\r\n\r\n") > 0);
+	CHECK(req.asterisk == 0);
+	CHECK(parse("GET * HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	CHECK(parse("HEAD * HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	CHECK(parse("POST * HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	CHECK(parse("options * HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	CHECK(parse("OPTIONS ** HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	CHECK(parse("OPTIONS *?a HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	CHECK(parse("OPTIONS */ HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
 }
 
 static void
@@ -867,6 +885,8 @@ test_body_with_other_methods_is_noted_not_400(void)
 	CHECK(parse("BREW /pot HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n") > 0);
 	CHECK(req.method == METHOD_UNKNOWN);
 	CHECK(req.body == 1);
+	CHECK(parse("OPTIONS * HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n") > 0);
+	CHECK(req.asterisk == 1 && req.body == 1);
 	CHECK(parse("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 00\r\n\r\n") > 0);
 	CHECK(req.body == 0);
 	CHECK(parse("GET /x HTTP/1.1\r\nHost: h\r\n\r\n") > 0);
@@ -1060,7 +1080,7 @@ main(void)
 	test_absolute_form_empty_authority_is_400();
 	test_absolute_form_userinfo_is_400();
 	test_absolute_form_other_scheme_is_400();
-	test_asterisk_form_is_400();
+	test_asterisk_form_only_for_options();
 	test_authority_form_is_400();
 	test_target_bytes_outside_vchar_are_400();
 	test_target_all_vchars_are_allowed();
