@@ -13,7 +13,10 @@
  *   answer (with the same slices), and a shorter prefix never completes;
  * - with max_fields equal to the number of fields the head still parses,
  *   with one less it is -431;
- * - request_overflow_status() says 414 or 431.
+ * - a body is only ever noted for methods other than GET and HEAD, the
+ *   asterisk-form only for OPTIONS;
+ * - request_overflow_status() says 414 or 431, or 400 for empty lines only;
+ * - request_is_head() agrees with the parser on every complete head.
  */
 #include <string.h>
 
@@ -86,6 +89,10 @@ check_head(const struct request *r, const char *buf, int n, unsigned max_fields)
 	FUZZ_ASSERT(r->keep_alive == 0 || r->keep_alive == 1);
 	FUZZ_ASSERT(r->minor_version == 0 || r->host.p != NULL);
 	FUZZ_ASSERT(r->nfields <= max_fields);
+	FUZZ_ASSERT(r->body == 0 || (r->method != METHOD_GET && r->method != METHOD_HEAD));
+	FUZZ_ASSERT(r->asterisk == 0 || (r->target.len == 1 && r->target.p[0] == '*' &&
+	    r->method_name.len == 7 && memcmp(r->method_name.p, "OPTIONS", 7) == 0));
+	FUZZ_ASSERT(request_is_head(buf, len) == (r->method == METHOD_HEAD));
 	check_value(r->host, buf, len);
 	check_value(r->if_none_match, buf, len);
 	check_value(r->if_modified_since, buf, len);
@@ -129,6 +136,8 @@ check_same(const struct request *a, const char *abuf, size_t alen,
 	FUZZ_ASSERT(a->minor_version == b->minor_version);
 	FUZZ_ASSERT(a->keep_alive == b->keep_alive);
 	FUZZ_ASSERT(a->nfields == b->nfields);
+	FUZZ_ASSERT(a->asterisk == b->asterisk);
+	FUZZ_ASSERT(a->body == b->body);
 	SAME(method_name);
 	SAME(target);
 	SAME(path);
@@ -204,7 +213,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	s = request_overflow_status(buf, size);
-	FUZZ_ASSERT(s == 414 || s == 431);
+	FUZZ_ASSERT(s == 400 || s == 414 || s == 431);
 	free(buf);
 	return 0;
 }

@@ -310,18 +310,22 @@ process(struct conn_ctx *ctx, struct conn *c)
 			r = -request_overflow_status(p, avail);
 		}
 		if (r < 0) {
-			n = respond_error(cfg, -r, 1, ctx->date, c->out + c->out_len,
-			    OUT_BUFFER_BYTES - c->out_len, &res);
+			/* Even a refused HEAD gets no body (RFC 9110 §9.3.2). */
+			n = respond_error(cfg, -r, 1, request_is_head(p, avail), ctx->date,
+			    c->out + c->out_len, OUT_BUFFER_BYTES - c->out_len, &res);
 			log_response(ctx, c, NULL, p, avail, &res);
 			c->in_off = c->in_len;
 			c->linger = 1;	/* the rest of what it sent is still coming */
 		} else {
 			int keep_alive_ok = !ctx->stopping && c->requests + 1 < cfg->max_requests;
 			c->requests++;
-			n = respond_request(cfg, ctx->files, ctx->now_ms, &req, keep_alive_ok, ctx->date,
-			    c->out + c->out_len, OUT_BUFFER_BYTES - c->out_len, &res);
+			n = respond_request(cfg, ctx->files, ctx->now_ms, ctx->now, &req,
+			    keep_alive_ok, ctx->date, c->out + c->out_len,
+			    OUT_BUFFER_BYTES - c->out_len, &res);
 			log_response(ctx, c, &req, p, (size_t)r, &res);
 			c->in_off += (unsigned)r;
+			if (req.body)	/* unread, and perhaps not even sent yet */
+				c->linger = 1;
 		}
 		if (n == 0) {	/* cannot happen: RESPONSE_HEAD_MAX is reserved */
 			if (res.body_fd >= 0)

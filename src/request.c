@@ -183,17 +183,22 @@ connection_options(const unsigned char *p, const unsigned char *end)
 	return opts;
 }
 
-/* Content-Length: hermit reads no bodies, so only a length of zero is
- * acceptable (one or more '0' digits). */
+/* A Content-Length value: -1 unless one or more digits (a list, a sign or
+ * whitespace inside is malformed framing), else whether it is not zero. The
+ * number itself is never needed: hermit reads no bodies. */
 static int
-zero_length(const unsigned char *p, const unsigned char *end)
+content_length(const unsigned char *p, const unsigned char *end)
 {
+	int nonzero = 0;
+
 	if (p == end)
-		return 0;
-	for (; p < end; p++)
-		if (*p != '0')
-			return 0;
-	return 1;
+		return -1;
+	for (; p < end; p++) {
+		if (*p - (unsigned)'0' > 9)
+			return -1;
+		nonzero |= *p != '0';
+	}
+	return nonzero;
 }
 
 static void
@@ -219,14 +224,26 @@ static const char root_path[] = "/";
  */
 static int
 parse_target(const unsigned char *t, size_t n, const unsigned char *question,
-    struct request *req, struct slice *authority)
+    int options, struct request *req, struct slice *authority)
 {
 	const unsigned char *end = t + n, *a, *path;
 	size_t skip;
 
+	req->asterisk = 0;
+	if (t[0] == '*') {
+		/* the asterisk-form belongs to OPTIONS alone (RFC 9112 §3.2.4) */
+		if (n != 1 || !options)
+			return -400;
+		req->asterisk = 1;
+		req->query.p = NULL;
+		req->query.len = 0;
+		req->path.p = root_path;
+		req->path.len = 1;
+		return 0;
+	}
 	if (t[0] != '/') {
-		/* absolute-form, "http" or "https" only; asterisk-form and
-		 * authority-form (CONNECT, OPTIONS *) are not served */
+		/* absolute-form, "http" or "https" only; the authority-form
+		 * (CONNECT) is not served */
 		if (n > 7 && lower_eq(t, "http://", 7))
 			skip = 7;
 		else if (n > 8 && lower_eq(t, "https://", 8))
@@ -272,16 +289,20 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 	const unsigned char *s, *question, *vend;
 	struct slice host_field = { NULL, 0 }, authority = { NULL, 0 };
 	enum field f;
-	unsigned nfields = 0, conn = 0;
-	int seen_length = 0, status;
+	unsigned nfields = 0, conn = 0, empty;
+	int seen_length = 0, seen_coding = 0, may_have_body, length, status;
 	size_t i;
 
-	/* empty lines before the request line are ignored (RFC 9112 §2.2) */
-	for (;;) {
+	/* A few empty lines before the request line are ignored (RFC 9112
+	 * §2.2); the limit is counted here, not by the buffer size, so that
+	 * a flood of them is a 400 whatever --max-header-bytes says. */
+	for (empty = 0;; empty++) {
 		if (p == end)
 			return REQUEST_INCOMPLETE;
 		if (*p != '\r')
 			break;
+		if (empty == REQUEST_EMPTY_LINES_MAX)
+			return -400;	/* CRLF or a bare CR: 400 either way */
 		if (++p == end)
 			return REQUEST_INCOMPLETE;
 		if (*p != '\n')
@@ -299,6 +320,7 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 	req->method_name.p = (const char *)s;
 	req->method_name.len = (size_t)(p - s);
 	req->method = method_of(s, (size_t)(p - s));
+	may_have_body = req->method != METHOD_GET && req->method != METHOD_HEAD;
 	p++;
 
 	/* request-target SP */
@@ -317,7 +339,9 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 		return -400;
 	req->target.p = (const char *)s;
 	req->target.len = (size_t)(p - s);
-	if ((status = parse_target(s, (size_t)(p - s), question, req, &authority)) != 0)
+	if ((status = parse_target(s, (size_t)(p - s), question,
+	    req->method_name.len == 7 && memcmp(req->method_name.p, "OPTIONS", 7) == 0,
+	    req, &authority)) != 0)
 		return status;
 	p++;
 
@@ -338,6 +362,7 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 	req->if_none_match = req->if_modified_since = req->range = req->host;
 	req->if_range = req->accept_encoding = req->user_agent = req->host;
 	req->referer = req->host;
+	req->body = 0;
 
 	/* field-line CRLF ... CRLF */
 	for (;;) {
@@ -409,13 +434,28 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 		case F_CONNECTION:
 			conn |= connection_options(s, vend);
 			break;
+		/* Framing that two parties could read differently is refused
+		 * whatever the method (RFC 9112 §6.1, §6.3). A body is refused
+		 * with GET and HEAD; with other methods it only means the
+		 * connection cannot go on, as the body is never read. */
 		case F_CONTENT_LENGTH:
-			if (seen_length || !zero_length(s, vend))
+			if (seen_length || seen_coding)
 				return -400;
+			if ((length = content_length(s, vend)) < 0)
+				return -400;
+			if (length > 0) {
+				if (!may_have_body)
+					return -400;
+				req->body = 1;
+			}
 			seen_length = 1;
 			break;
 		case F_TRANSFER_ENCODING:
-			return -400;
+			if (!may_have_body || seen_coding || seen_length || req->minor_version == 0)
+				return -400;
+			seen_coding = 1;
+			req->body = 1;
+			break;
 		case F_IF_NONE_MATCH:
 			first_wins(&req->if_none_match, s, vend);
 			break;
@@ -455,9 +495,24 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 int
 request_overflow_status(const char *buf, size_t len)
 {
+	size_t i = 0, empty = 0;
+
+	while (i + 1 < len && buf[i] == '\r' && buf[i + 1] == '\n') {
+		i += 2;
+		empty++;
+	}
+	/* only empty lines (or too many of them): no request line to be long */
+	if (empty > REQUEST_EMPTY_LINES_MAX || i == len || (i + 1 == len && buf[i] == '\r'))
+		return 400;
+	return memchr(buf + i, '\n', len - i) != NULL ? 431 : 414;
+}
+
+int
+request_is_head(const char *buf, size_t len)
+{
 	size_t i = 0;
 
 	while (i + 1 < len && buf[i] == '\r' && buf[i + 1] == '\n')
 		i += 2;
-	return memchr(buf + i, '\n', len - i) != NULL ? 431 : 414;
+	return len - i >= 5 && memcmp(buf + i, "HEAD ", 5) == 0;
 }

@@ -18,6 +18,7 @@
 
 static const char *const reason[600] = {
 	[200] = "OK",
+	[204] = "No Content",
 	[206] = "Partial Content",
 	[301] = "Moved Permanently",
 	[304] = "Not Modified",
@@ -145,11 +146,27 @@ error_page(const struct config *cfg, int status, int must_close, int minor, int 
 }
 
 size_t
-respond_error(const struct config *cfg, int status, int must_close, const char *date,
-    char *out, size_t size, struct response *res)
+respond_error(const struct config *cfg, int status, int must_close, int head_only,
+    const char *date, char *out, size_t size, struct response *res)
 {
 	res->vhost[0] = '\0';
-	return error_page(cfg, status, must_close, 1, 0, NULL, date, out, size, res);
+	return error_page(cfg, status, must_close, 1, head_only, NULL, date, out, size, res);
+}
+
+/* "OPTIONS *": what the server as a whole allows. 204 has no Content-Length
+ * (RFC 9110 §8.6). */
+static size_t
+options_server(const struct config *cfg, int must_close, int minor, const char *date,
+    char *out, size_t size, struct response *res)
+{
+	struct head h = { out, 0, size, 0 };
+
+	response_init(res, 204, must_close);
+	status_line(&h, cfg, 204, date);
+	PUTS(&h, "Allow: GET, HEAD\r\n");
+	connection_header(&h, must_close, minor);
+	PUTS(&h, "\r\n");
+	return h.overflow ? 0 : h.len;
 }
 
 /* The representation chosen for a request: the file, or a precompressed variant. */
@@ -201,9 +218,11 @@ choose_variant(struct filecache *fc, int64_t now_ms, int rootfd, char *rel, size
 	return exists;
 }
 
-/* If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2). */
+/* If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2). A date
+ * later than now is no evidence about the file: ignored (RFC 9110 §13.1.3). */
 static int
-not_modified(const struct request *req, const char *tag, size_t taglen, const struct stat *st)
+not_modified(const struct request *req, const char *tag, size_t taglen, const struct stat *st,
+    time_t now)
 {
 	time_t since;
 
@@ -211,7 +230,8 @@ not_modified(const struct request *req, const char *tag, size_t taglen, const st
 		return etag_list_match_weak(req->if_none_match.p, req->if_none_match.len,
 		    tag, taglen);
 	if (req->if_modified_since.p != NULL &&
-	    httpdate_parse(req->if_modified_since.p, req->if_modified_since.len, &since) == 0)
+	    httpdate_parse(req->if_modified_since.p, req->if_modified_since.len, &since) == 0 &&
+	    since <= now)
 		return st->st_mtim.tv_sec <= since;
 	return 0;
 }
@@ -279,10 +299,11 @@ redirect_to_dir(const struct config *cfg, const struct request *req, int must_cl
 
 size_t
 respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
-    const struct request *req, int keep_alive_ok, const char *date, char *out, size_t size,
-    struct response *res)
+    time_t now, const struct request *req, int keep_alive_ok, const char *date, char *out,
+    size_t size, struct response *res)
 {
 	char rel[VHOST_MAX + 2 + RESOLVE_PATH_MAX + sizeof("/index.html.zst")];
+	char site[sizeof(res->vhost)];
 	char tag[ETAG_MAX], lastmod[HTTPDATE_LEN + 1];
 	struct head h = { out, 0, size, 0 };
 	struct chosen c;
@@ -292,24 +313,31 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	int vary;
 	uint64_t first = 0, last = 0;
 	enum range_result rr = RANGE_IGNORE;
-	int closing = !keep_alive_ok || !req->keep_alive;
+	int closing = !keep_alive_ok || !req->keep_alive || req->body;
 	int head_only = req->method == METHOD_HEAD;
 	int dir_slash, r, status;
 
 	res->vhost[0] = '\0';
-	if (req->method == METHOD_KNOWN_OTHER)	/* it may carry a body we will not read */
+	/* These may carry a body that is never read: the connection closes. */
+	if (req->method == METHOD_KNOWN_OTHER && !req->asterisk)
 		return error_page(cfg, 405, 1, req->minor_version, 0,
 		    "Allow: GET, HEAD\r\n", date, out, size, res);
 	if (req->method == METHOD_UNKNOWN)
 		return error_page(cfg, 501, 1, req->minor_version, 0, NULL, date, out, size, res);
 
+	/* An invalid Host is 400 even when it picks no site (RFC 9112 §3.2):
+	 * the same rules in both modes. res->vhost gets the name only once it
+	 * is checked, so the log never shows a half-checked one. */
+	if ((r = resolve_host(req->host, site, sizeof(site))) < 0)
+		return error_page(cfg, -r, closing, req->minor_version, head_only,
+		    NULL, date, out, size, res);
+	if (cfg->vhosts)
+		memcpy(res->vhost, site, (size_t)r + 1);
+	if (req->asterisk)
+		return options_server(cfg, closing, req->minor_version, date, out, size, res);
+
 	if (cfg->vhosts) {
-		if ((r = resolve_host(req->host, res->vhost, sizeof(res->vhost))) < 0) {
-			res->vhost[0] = '\0';	/* never log a half-checked name */
-			return error_page(cfg, -r, closing, req->minor_version, head_only,
-			    NULL, date, out, size, res);
-		}
-		memcpy(rel, res->vhost, (size_t)r);
+		memcpy(rel, site, (size_t)r);
 		rel[r] = '/';
 		prefix = (size_t)r + 1;
 	}
@@ -350,7 +378,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 
 	taglen = etag_format(&c.st, tag);
 	httpdate_format(c.st.st_mtim.tv_sec, lastmod);
-	if (not_modified(req, tag, taglen, &c.st))
+	if (not_modified(req, tag, taglen, &c.st, now))
 		status = 304;
 	else {
 		status = 200;

@@ -11,12 +11,22 @@
  * headers into out. A body of at most SMALL_BODY_BYTES that fits in out is
  * copied in after the head (one write for the whole response); a larger one
  * is left open in res->body_fd for the caller to sendfile. No allocation.
+ *
+ * Before any of that: methods other than GET and HEAD get 405 with
+ * "Allow: GET, HEAD" (501 for unknown ones) and close the connection;
+ * an invalid Host is 400 with or without --vhosts, by the rules of
+ * resolve_host() (RFC 9112 §3.2); "OPTIONS *" gets 204 with
+ * "Allow: GET, HEAD". A request that carries a body is answered and the
+ * connection closed. If-Modified-Since with a date after now is ignored
+ * (RFC 9110 §13.1.3). No response to HEAD has body bytes, whatever its
+ * status (RFC 9110 §9.3.2).
  */
 #ifndef HERMIT_RESPOND_H
 #define HERMIT_RESPOND_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include "config.h"
 #include "request.h"
 #include "resolve.h"
@@ -34,17 +44,19 @@ struct response {
 	char vhost[VHOST_MAX + 2];	/* the site, for the access log ("" without --vhosts) */
 };
 
-/* Files are found through the worker's cache fc (see filecache.h).
+/* Files are found through the worker's cache fc (see filecache.h); now_ms
+ * is the monotonic clock for it, now the wall clock (the time date shows).
  * keep_alive_ok: the caller would keep the connection open (request count,
  * shutdown). Returns the bytes written to out (head, and small body). */
 struct filecache;
 size_t respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
-    const struct request *req, int keep_alive_ok, const char *date, char *out, size_t size,
-    struct response *res);
+    time_t now, const struct request *req, int keep_alive_ok, const char *date, char *out,
+    size_t size, struct response *res);
 
 /* An error answer (status 400, 414, 431, 501, 503, 505...) with a short HTML
- * body; the connection is closed after it when must_close is set. */
-size_t respond_error(const struct config *cfg, int status, int must_close,
+ * body, only announced by Content-Length when head_only is set (the request
+ * was HEAD); the connection is closed after it when must_close is set. */
+size_t respond_error(const struct config *cfg, int status, int must_close, int head_only,
     const char *date, char *out, size_t size, struct response *res);
 
 #endif

@@ -170,13 +170,14 @@ def served_after(kind="default"):
 
 def expect_close_status(data, status, kind="default", what=None):
     """Sends raw bytes; expects one response with status, Connection: close,
-    the connection closed after it, and the server still serving others."""
+    the connection closed after it, and the server still serving others.
+    A response to HEAD must have no body: bytes after its head fail the test."""
     s = site(kind)
     what = what or repr(data[:80])
     with Conn(s.port) as c:
         c.send(data)
         try:
-            r = c.read_response()
+            r = c.read_response(head=data.lstrip(b"\r\n").startswith(b"HEAD "))
         except ConnectionError as e:
             raise AssertionError("%s: no response (%s)" % (what, e))
         eq(r.status, status, "status for %s" % what)
@@ -284,6 +285,114 @@ def known_methods_405_with_allow():
         eq(sorted(allow), ["GET", "HEAD"], "%s Allow header" % m)
         ok(HELLO not in r.body, "%s returned the file" % m)
     served_after()
+
+
+def head_then_close(data, what):
+    """Sends raw bytes; reads one response head and then everything until
+    the server closes. Returns (Response, bytes after the head)."""
+    with Conn(site().port) as c:
+        c.send(data)
+        try:
+            raw_head = c.read_head()
+        except ConnectionError as e:
+            raise AssertionError("%s: no response (%s)" % (what, e))
+        rest = c.read_all(timeout=5)
+        ok(c.eof, "%s: connection left open" % what)
+    r = parse_responses(raw_head + b"\r\n\r\n", heads=(0,))[0]
+    return r, rest
+
+
+@test
+def head_refused_by_the_parser_has_no_body():
+    cases = [
+        (b"HEAD /hello.txt HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
+         "Transfer-Encoding"),
+        (b"HEAD /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx", 400,
+         "Content-Length: 1"),
+        (b"\r\nHEAD /hello.txt HTTP/1.1\r\nHost: a\nX: y\r\n\r\n", 400,
+         "bare LF after an empty line"),
+        (b"HEAD /hello.txt HTTP/1.1\r\nHost: a\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n", 431,
+         "oversized headers"),
+        (b"HEAD /hello.txt HTTP/1.1\r\nHost: a\r\n"
+         + b"".join(b"X-F%d: v\r\n" % i for i in range(101)) + b"\r\n", 431,
+         "too many fields"),
+        (b"HEAD /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 414, "long target"),
+        (b"HEAD /hello.txt HTTP/2.0\r\nHost: a\r\n\r\n", 505, "HTTP/2.0"),
+        (b"HEAD /hello.txt HTTP/1.1\r\n\r\n", 400, "no Host"),
+    ]
+    for data, status, what in cases:
+        r, rest = head_then_close(data, "HEAD with " + what)
+        eq(r.status, status, "status of HEAD with %s" % what)
+        eq(rest, b"", "bytes after the head of HEAD with %s" % what)
+    # the same error to GET still has its page
+    r, rest = head_then_close(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n"
+                              b"Transfer-Encoding: chunked\r\n\r\n", "GET with Transfer-Encoding")
+    eq(r.status, 400, "status of GET with Transfer-Encoding")
+    eq(len(rest), int(r.header("Content-Length")), "GET error page length")
+    served_after()
+
+
+@test
+def body_on_other_methods_405_or_501_not_400():
+    for m in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
+        r = expect_close_status(b"%s /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"
+                                b"hello" % m.encode(), 405, what="%s with a body" % m)
+        eq(r.header("Allow"), "GET, HEAD", "%s with a body: Allow" % m)
+    r = expect_close_status(b"PUT /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            b"5\r\nhello\r\n0\r\n\r\n", 405, what="PUT chunked")
+    eq(r.header("Allow"), "GET, HEAD", "PUT chunked: Allow")
+    expect_close_status(b"BREW /pot HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\ntea", 501,
+                        what="unknown method with a body")
+    # framing that could be read two ways stays 400 whatever the method
+    expect_close_status(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+                        b"Content-Length: 5\r\n\r\nhello", 400, what="POST, two Content-Length")
+    expect_close_status(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5x\r\n\r\nhello", 400,
+                        what="POST, Content-Length: 5x")
+    expect_close_status(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+                        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, what="POST, CL + TE")
+    # a body that is still on its way is dropped, not answered with a reset
+    with Conn(site().port) as c:
+        c.send(b"POST /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 3000\r\n\r\n")
+        r = c.read_response()
+        eq(r.status, 405, "POST whose body comes later")
+        for _ in range(3):
+            time.sleep(0.2)
+            try:
+                c.send(b"z" * 1000)
+            except OSError as e:
+                raise AssertionError("the body sent after the 405 was refused: %s" % e)
+        ok(c.closed(3), "connection left open after the 405 and the body")
+    served_after()
+
+
+@test
+def options_asterisk_204():
+    with Conn(site().port) as c:
+        c.send(b"OPTIONS * HTTP/1.1\r\nHost: a\r\nUser-Agent: options-asterisk-test\r\n\r\n")
+        r = c.read_response()
+        eq(r.status, 204, "OPTIONS * status")
+        eq(r.header("Allow"), "GET, HEAD", "OPTIONS * Allow")
+        ok(not r.has("Content-Length"), "OPTIONS * has no Content-Length (a 204)")
+        ok(not r.has("Connection"), "OPTIONS * keeps the connection")
+        r = c.request("GET", "/hello.txt")
+        eq((r.status, r.body), (200, HELLO), "GET after OPTIONS * on the same connection")
+    ok(wait_for(lambda: [l for l in site().access_lines()
+                         if '"OPTIONS * HTTP/1.1" 204 ' in l and "options-asterisk-test" in l]),
+       "access log line for OPTIONS *")
+    with Conn(site().port) as c:
+        c.send(b"OPTIONS * HTTP/1.0\r\n\r\n")
+        r = c.read_response()
+        eq(r.status, 204, "OPTIONS * HTTP/1.0")
+        ok(c.closed(3), "HTTP/1.0 OPTIONS * closes")
+    r = expect_close_status(b"OPTIONS * HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nping", 204,
+                            what="OPTIONS * with a body")
+    eq(r.header("Allow"), "GET, HEAD", "OPTIONS * with a body: Allow")
+    r = req("*", method="OPTIONS", host="a/b")
+    eq(r.status, 400, "OPTIONS * with an invalid Host")
+    r = req("/hello.txt", method="OPTIONS")
+    eq(r.status, 405, "OPTIONS /hello.txt")
+    for m in (b"GET", b"HEAD", b"POST"):
+        expect_close_status(m + b" * HTTP/1.1\r\nHost: a\r\n\r\n", 400, what=m.decode() + " *")
 
 
 @test
@@ -686,6 +795,30 @@ def vhost_invalid_host_400():
 
 
 @test
+def invalid_host_400_without_vhosts():
+    for h in ("a/b", "exa mple", "..", ".", "a\\b", "%2e%2e", "[::1", "[zz::1]",
+              "example.com:80x", "example..com", "-a.example", "a_b", "a" * 256, "a\"b"):
+        with Conn(site().port) as c:
+            c.send(("GET /hello.txt HTTP/1.1\r\nHost: %s\r\n\r\n" % h).encode())
+            try:
+                r = c.read_response()
+            except ConnectionError as e:
+                raise AssertionError("Host %r: no response (%s)" % (h, e))
+            eq(r.status, 400, "Host %r" % h)
+            ok(HELLO not in r.body, "Host %r served the file" % h)
+    r = req("http://a%2fb/hello.txt")
+    eq(r.status, 400, "absolute-form with an invalid authority")
+    for h in ("localhost", "EXAMPLE.com.", "example.com:8080", "127.0.0.1:80", "[::1]:80",
+              "[::1]", "", "xn--bcher-kva.example"):
+        r = req("/hello.txt", host=h)
+        eq((r.status, r.body), (200, HELLO), "Host %r" % h)
+    r = req("/hello.txt", version="HTTP/1.0", host=None)
+    eq((r.status, r.body), (200, HELLO), "HTTP/1.0 without Host")
+    r = req("/hello.txt", method="HEAD", host="a/b")
+    eq((r.status, r.body), (400, b""), "HEAD with an invalid Host")
+
+
+@test
 def vhost_http10_without_host_uses_default():
     r = req("/", version="HTTP/1.0", host=None, kind="vhosts")
     eq((r.status, r.body), (200, b"site default\n"), "HTTP/1.0 without Host")
@@ -785,7 +918,7 @@ def if_modified_since_dates():
         (httpdate(mtime + 3600), 304, "after mtime, before now (date, not string, comparison)"),
         (httpdate(mtime - 1), 200, "one second before mtime"),
         (httpdate(mtime - 365 * DAY), 200, "a year before mtime"),
-        (httpdate(int(time.time()) + 365 * DAY), 304, "in the future"),
+        (httpdate(int(time.time()) + 365 * DAY), 200, "in the future: ignored"),
         (rfc850(mtime + 10), 304, "RFC 850 form"),
         (asctime(mtime + 10), 304, "asctime form"),
         (rfc850(mtime - 10), 200, "RFC 850 form, before"),
@@ -798,6 +931,19 @@ def if_modified_since_dates():
         eq(r.status, want, "If-Modified-Since %r (%s)" % (ims, what))
         if want == 304:
             eq(r.body, b"", "304 body")
+
+
+@test
+def if_modified_since_in_the_future_ignored():
+    for ims in ("Fri, 31 Dec 9999 23:59:59 GMT", httpdate(int(time.time()) + DAY)):
+        r = req(CACHED, {"If-Modified-Since": ims})
+        eq((r.status, r.body), (200, b"cached content\n"), "If-Modified-Since %r" % ims)
+        r = req(CACHED, {"If-Modified-Since": ims}, method="HEAD")
+        eq(r.status, 200, "HEAD with If-Modified-Since %r" % ims)
+    # a matching entity tag still wins
+    r = req(CACHED, {"If-None-Match": stat_etag(cached_path()),
+                     "If-Modified-Since": "Fri, 31 Dec 9999 23:59:59 GMT"})
+    eq(r.status, 304, "matching If-None-Match with a future If-Modified-Since")
 
 
 # ---------------------------------------------------------------- ranges
@@ -1183,6 +1329,18 @@ def headers_just_under_limits_accepted():
 def too_many_fields_431():
     fields = b"".join(b"X-F%d: v\r\n" % i for i in range(101))
     expect_close_status(b"GET / HTTP/1.1\r\nHost: a\r\n" + fields + b"\r\n", 431)
+
+
+@test
+def empty_lines_before_request_line():
+    get = b"GET /hello.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    rs = parse_responses(raw(site().port, b"\r\n" + get))
+    eq([(r.status, r.body) for r in rs], [(200, HELLO)], "one empty line")
+    rs = parse_responses(raw(site().port, b"\r\n" * 8 + get))
+    eq([(r.status, r.body) for r in rs], [(200, HELLO)], "eight empty lines")
+    expect_close_status(b"\r\n" * 9 + get, 400, what="nine empty lines")
+    expect_close_status(b"\r\n" * 5000 + get, 400, what="5000 empty lines")
+    expect_close_status(b"\r\n" * 5000, 400, what="5000 empty lines and nothing else")
 
 
 @test

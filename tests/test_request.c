@@ -230,9 +230,27 @@ test_absolute_form_other_scheme_is_400(void)
 }
 
 static void
-test_asterisk_form_is_400(void)
+test_asterisk_form_only_for_options(void)
 {
-	CHECK(parse("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	const char *r = "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n";
+
+	CHECK(parse(r) == (int)strlen(r));
+	CHECK(req.method == METHOD_KNOWN_OTHER);
+	CHECK(req.asterisk == 1);
+	CHECK_SLICE(req.target, "*");
+	CHECK_SLICE(req.path, "/");
+	CHECK(ABSENT(req.query));
+	CHECK(req.keep_alive == 1);
+	CHECK(req.body == 0);
+	CHECK(parse("OPTIONS / HTTP/1.1\r\nHost: h\r\n\r\n") > 0);
+	CHECK(req.asterisk == 0);
+	CHECK(parse("GET * HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	CHECK(parse("HEAD * HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	CHECK(parse("POST * HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	CHECK(parse("options * HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	CHECK(parse("OPTIONS ** HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	CHECK(parse("OPTIONS *?a HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
+	CHECK(parse("OPTIONS */ HTTP/1.1\r\nHost: h\r\n\r\n") == -400);
 }
 
 static void
@@ -563,6 +581,58 @@ test_only_empty_lines_are_incomplete(void)
 	CHECK(parse("") == REQUEST_INCOMPLETE);
 }
 
+/* Builds n empty lines followed by tail in buf. */
+static const char *
+empty_lines_then(char *buf, size_t size, unsigned n, const char *tail)
+{
+	size_t i;
+
+	for (i = 0; i < n && 2 * i + 2 < size; i++)
+		memcpy(buf + 2 * i, "\r\n", 2);
+	snprintf(buf + 2 * i, size - 2 * i, "%s", tail);
+	return buf;
+}
+
+static void
+test_empty_lines_beyond_the_limit_are_400(void)
+{
+	static char buf[12000];
+	const char *get = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+	const char *r;
+
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX, get);
+	CHECK(parse(r) == (int)strlen(r));
+	CHECK(req.method_name.p == r + 2 * REQUEST_EMPTY_LINES_MAX);
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX + 1, get);
+	CHECK(parse(r) == -400);
+	r = empty_lines_then(buf, sizeof(buf), 5000, get);
+	CHECK(parse(r) == -400);
+	/* the answer comes from the parser, without the rest of the input */
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX, "");
+	CHECK(parse(r) == REQUEST_INCOMPLETE);
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX, "\r");
+	CHECK(parse(r) == -400);
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX + 1, "");
+	CHECK(parse(r) == -400);
+}
+
+static void
+test_overflow_of_empty_lines_is_never_414(void)
+{
+	static char buf[12000];
+	const char *r;
+
+	r = empty_lines_then(buf, sizeof(buf), 5000, "");
+	CHECK(request_overflow_status(r, strlen(r)) == 400);
+	r = empty_lines_then(buf, sizeof(buf), 5000, "GET /aaaa");
+	CHECK(request_overflow_status(r, strlen(r)) == 400);
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX, "");
+	CHECK(request_overflow_status(r, strlen(r)) == 400);
+	r = empty_lines_then(buf, sizeof(buf), REQUEST_EMPTY_LINES_MAX, "\r");
+	CHECK(request_overflow_status(r, strlen(r)) == 400);
+	CHECK(request_overflow_status("\r", 1) == 400);
+}
+
 static void
 test_max_fields_exactly_is_accepted(void)
 {
@@ -800,6 +870,66 @@ test_transfer_encoding_is_400(void)
 }
 
 static void
+test_body_with_other_methods_is_noted_not_400(void)
+{
+	const char *r = "POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello";
+
+	CHECK(parse(r) == (int)strlen(r) - 5);
+	CHECK(req.method == METHOD_KNOWN_OTHER);
+	CHECK(req.body == 1);
+	CHECK(parse("PUT /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n") > 0);
+	CHECK(req.body == 1);
+	CHECK(parse("DELETE /x HTTP/1.1\r\nHost: h\r\nContent-Length: "
+	    "99999999999999999999999999\r\n\r\n") > 0);
+	CHECK(req.body == 1);
+	CHECK(parse("BREW /pot HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n") > 0);
+	CHECK(req.method == METHOD_UNKNOWN);
+	CHECK(req.body == 1);
+	CHECK(parse("OPTIONS * HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n") > 0);
+	CHECK(req.asterisk == 1 && req.body == 1);
+	CHECK(parse("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 00\r\n\r\n") > 0);
+	CHECK(req.body == 0);
+	CHECK(parse("GET /x HTTP/1.1\r\nHost: h\r\n\r\n") > 0);
+	CHECK(req.body == 0);
+}
+
+static void
+test_body_framing_errors_are_400_for_every_method(void)
+{
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+	    "Content-Length: 5\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: x\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+	    "Content-Length: 5\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n") == -400);
+	CHECK(parse("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n") == -400);
+	CHECK(parse("BREW / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n") == -400);
+}
+
+static void
+test_request_is_head(void)
+{
+	CHECK(request_is_head("HEAD / HTTP/1.1\r\n", 17));
+	CHECK(request_is_head("HEAD ", 5));
+	CHECK(request_is_head("\r\n\r\nHEAD /x", 11));
+	CHECK(request_is_head("HEAD /" "\x01garbage", 14));
+	CHECK(!request_is_head("HEAD", 4));
+	CHECK(!request_is_head("HEAD /", 4));	/* only len bytes count */
+	CHECK(!request_is_head("HEADS / HTTP/1.1", 16));
+	CHECK(!request_is_head("head / HTTP/1.1", 15));
+	CHECK(!request_is_head("GET / HTTP/1.1", 14));
+	CHECK(!request_is_head(" HEAD / HTTP/1.1", 16));
+	CHECK(!request_is_head("\nHEAD / HTTP/1.1", 16));
+	CHECK(!request_is_head("\r\n", 2));
+	CHECK(!request_is_head("", 0));
+}
+
+static void
 test_pipelined_request_length_stops_at_head(void)
 {
 	const char *r = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n";
@@ -836,6 +966,9 @@ static const char *const samples[] = {
 	"GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
 	"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n",
 	"GET / HTTP/1.1\nHost: h\r\n\r\n",
+	"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+	"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\n",
+	"PUT / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
 };
 
 static void
@@ -911,7 +1044,7 @@ test_overflow_in_request_line_is_414(void)
 	CHECK(request_overflow_status(r, strlen(r)) == 414);
 	CHECK(request_overflow_status("\r\n\r\nGET /aaaa", 13) == 414);
 	CHECK(request_overflow_status("GET / HTTP/1.1\r", 15) == 414);
-	CHECK(request_overflow_status("", 0) == 414);
+	CHECK(request_overflow_status("GET", 3) == 414);
 }
 
 static void
@@ -947,7 +1080,7 @@ main(void)
 	test_absolute_form_empty_authority_is_400();
 	test_absolute_form_userinfo_is_400();
 	test_absolute_form_other_scheme_is_400();
-	test_asterisk_form_is_400();
+	test_asterisk_form_only_for_options();
 	test_authority_form_is_400();
 	test_target_bytes_outside_vchar_are_400();
 	test_target_all_vchars_are_allowed();
@@ -987,6 +1120,8 @@ main(void)
 	test_leading_bare_lf_is_400();
 	test_leading_bare_cr_is_400();
 	test_only_empty_lines_are_incomplete();
+	test_empty_lines_beyond_the_limit_are_400();
+	test_overflow_of_empty_lines_is_never_414();
 	test_max_fields_exactly_is_accepted();
 	test_more_than_max_fields_is_431();
 	test_max_fields_zero_allows_no_fields();
@@ -1011,6 +1146,9 @@ main(void)
 	test_content_length_not_digits_is_400();
 	test_duplicate_content_length_is_400();
 	test_transfer_encoding_is_400();
+	test_body_with_other_methods_is_noted_not_400();
+	test_body_framing_errors_are_400_for_every_method();
+	test_request_is_head();
 	test_pipelined_request_length_stops_at_head();
 	test_every_prefix_of_valid_head_is_incomplete();
 	test_every_prefix_agrees_with_whole_input();
