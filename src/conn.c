@@ -633,6 +633,13 @@ conn_expire(struct conn_ctx *ctx)
 {
 	int64_t next = -1;
 
+	/* The file cache's expired descriptors would otherwise stay open until
+	 * their slot is looked at again, pinning deleted files' disk space. */
+	if (ctx->now_ms >= ctx->files_swept_ms + FILECACHE_TTL_MS) {
+		filecache_expire(ctx->files, ctx->now_ms);
+		ctx->files_swept_ms = ctx->now_ms;
+	}
+
 	for (int t = 0; t < TIMER_COUNT; t++) {
 		struct conn *c;
 		while ((c = ctx->timers[t].head) != NULL && c->deadline <= ctx->now_ms)

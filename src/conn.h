@@ -57,6 +57,7 @@ struct conn_ctx {
 	struct conn_list timers[TIMER_COUNT];
 	struct buffer_pool inpool, outpool;
 	struct filecache *files;
+	int64_t files_swept_ms;		/* last filecache_expire() */
 	int64_t now_ms;			/* monotonic */
 	time_t now;			/* wall clock, for Date and the log */
 	char date[HTTPDATE_LEN + 1];
@@ -82,7 +83,9 @@ struct conn *conn_open(struct conn_ctx *ctx, int rfd, int wfd, const char *peer)
 /* Runs the state machine after readiness events on the connection. */
 void conn_event(struct conn_ctx *ctx, struct conn *c, uint32_t events);
 
-/* Closes the connections past their deadline; returns ms until the next one (or -1). */
+/* Closes the connections past their deadline, and (once a second) the
+ * file cache's expired descriptors; returns ms until the next deadline
+ * (or -1: the caller wakes at least once a second anyway). */
 int conn_expire(struct conn_ctx *ctx);
 
 /* Shutdown: close idle connections now, let in-flight responses finish. */

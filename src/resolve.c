@@ -125,8 +125,11 @@ bracketed_host(const char *h, size_t len, char *out, size_t size)
 	return (int)close + 1;
 }
 
-int
-resolve_host(struct slice host, char *out, size_t size)
+/* underscore: accept '_' in labels (URI reg-name allows it, and container
+ * names use it), for validation alone; a site name never has one, so that
+ * no Host can select VHOST_DEFAULT. */
+static int
+host_name(struct slice host, char *out, size_t size, int underscore)
 {
 	size_t len = host.len, o = 0;
 	const char *h = host.p;
@@ -155,7 +158,8 @@ resolve_host(struct slice host, char *out, size_t size)
 		char c = h[i];
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c + 32);
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    (c == '_' && underscore)))
 			return -400;
 		/* Labels are non-empty and never start or end with '-'. */
 		if (c == '.' && (i == 0 || h[i - 1] == '.' || h[i - 1] == '-'))
@@ -168,6 +172,20 @@ resolve_host(struct slice host, char *out, size_t size)
 		return -400;
 	out[o] = '\0';
 	return (int)o;
+}
+
+int
+resolve_host(struct slice host, char *out, size_t size)
+{
+	return host_name(host, out, size, 0);
+}
+
+int
+resolve_host_valid(struct slice host)
+{
+	char name[VHOST_MAX + 2];
+
+	return host_name(host, name, sizeof(name), 1) < 0 ? -400 : 0;
 }
 
 #define CONTENT_FLAGS (O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)

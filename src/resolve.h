@@ -35,6 +35,10 @@ int resolve_path(const char *path, size_t len, char *out, size_t size, int *dir_
  * an absent or empty Host gives VHOST_DEFAULT. Returns the length, or -400. */
 int resolve_host(struct slice host, char *out, size_t size);
 
+/* Without --vhosts: the same check (RFC 9112 §3.2: an invalid Host is
+ * 400), except that '_' is allowed in a name. Returns 0 or -400. */
+int resolve_host_valid(struct slice host);
+
 /* Opens rel (relative to rootfd; "" means the root itself) and fstat()s it.
  * Returns the descriptor, or a negative HTTP status: -404 for missing or
  * refused, -503 when out of descriptors. Directories are returned too (the

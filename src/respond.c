@@ -328,7 +328,8 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	/* An invalid Host is 400 even when it picks no site (RFC 9112 §3.2):
 	 * the same rules in both modes. res->vhost gets the name only once it
 	 * is checked, so the log never shows a half-checked one. */
-	if ((r = resolve_host(req->host, site, sizeof(site))) < 0)
+	r = cfg->vhosts ? resolve_host(req->host, site, sizeof(site)) : resolve_host_valid(req->host);
+	if (r < 0)
 		return error_page(cfg, -r, closing, req->minor_version, head_only,
 		    NULL, date, out, size, res);
 	if (cfg->vhosts)

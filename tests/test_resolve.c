@@ -261,6 +261,27 @@ test_open_follows_the_publishing_policy(void)
 	CHECK(system(p) == 0);
 }
 
+/* Without --vhosts only validity matters, and '_' is valid URI syntax;
+ * a site name (with --vhosts) never has one. */
+static void
+test_host_validity_without_vhosts(void)
+{
+	static const char *const good[] = { "my_service", "web_1:8080", "example.com",
+	    "127.0.0.1:80", "[::1]", "" };
+	static const char *const bad[] = { "a/b", "exa mple", "..", "a..b", "-a", "[::1",
+	    "a:80x" };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct slice h = { good[i], strlen(good[i]) };
+		CHECK(resolve_host_valid(h) == 0);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct slice h = { bad[i], strlen(bad[i]) };
+		CHECK(resolve_host_valid(h) == -400);
+	}
+	CHECK(host_bad("my_service"));
+}
+
 int
 main(void)
 {
@@ -276,6 +297,7 @@ main(void)
 	test_hosts_are_lowercased_without_port_or_trailing_dot();
 	test_absent_host_is_the_default_site();
 	test_invalid_hosts_are_400();
+	test_host_validity_without_vhosts();
 	test_open_follows_the_publishing_policy();
 	return unit_done("resolve");
 }
