@@ -194,7 +194,7 @@ read_signal(int sigfd, int *signo)
 	if (si.ssi_signo == SIGHUP)
 		log_error("SIGHUP: nothing to reload; ignored");
 	else
-		log_error("%s: ignored", sigabbrev_np((int)si.ssi_signo));
+		log_error("SIG%s: ignored", sigabbrev_np((int)si.ssi_signo));
 	return 0;
 }
 

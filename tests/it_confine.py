@@ -84,7 +84,7 @@ class Hermit:
     pid is hermit's. stderr goes to a file, or to a pipe with pipe=True."""
 
     def __init__(self, args, root=ROOT, prefix=(), env=None, pipe=False, listen=True,
-                 wait=True, argv=None):
+                 wait=True, argv=None, fds=None):
         self.env = dict(os.environ if env is None else env)
         for k in ("UID", "GID"):
             if env is None:
@@ -102,12 +102,12 @@ class Hermit:
                 rfd, wfd = os.pipe()
                 self.rfd = rfd
                 os.set_blocking(rfd, False)
-                self.proc = spawn(self.argv, self.env, stdout=wfd, stderr=wfd)
+                self.proc = spawn(self.argv, self.env, stdout=wfd, stderr=wfd, fds=fds)
                 os.close(wfd)
             else:
                 self.logpath = os.path.join(tempdir(), "stderr")
                 fd = os.open(self.logpath, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-                self.proc = spawn(self.argv, self.env, stdout=fd, stderr=fd)
+                self.proc = spawn(self.argv, self.env, stdout=fd, stderr=fd, fds=fds)
                 os.close(fd)
             self.pid = self.proc.pid
             if not wait:
@@ -467,12 +467,79 @@ def root_of_the_whole_filesystem_refuses():
     fails(args, root="/", expect=("whole filesystem",))
 
 
+# ---------------------------------------------------------------- descriptors
+
+def outside_descriptors():
+    """A read descriptor on the secret outside ROOT and a write descriptor on
+    another file outside it, as a careless parent might leave them."""
+    outer = os.path.dirname(ROOT)
+    rd = os.open(os.path.join(outer, "secret.txt"), os.O_RDONLY)
+    wr = os.open(os.path.join(outer, "outside.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    return rd, wr
+
+
+def fd_targets(pid):
+    d = "/proc/%d/fd" % pid
+    out = {}
+    for n in os.listdir(d):
+        try:
+            out[int(n)] = os.readlink(os.path.join(d, n))
+        except OSError:
+            pass
+    return out
+
+
+def check_no_inherited(args, prefix=()):
+    """Serving, hermit holds no descriptor its parent left open: not the
+    read one on the secret, not the write one outside ROOT."""
+    rd, wr = outside_descriptors()
+    try:
+        h = Hermit(args, prefix=prefix, fds={5: rd, 9: wr})
+        check_serves_only_root(h.port, "with inherited descriptors")
+        t = fd_targets(h.pid)
+        outer = os.path.dirname(ROOT)
+        leaked = {n: p for n, p in t.items()
+                  if p.startswith(outer + "/") and not p.startswith(ROOT)}
+        eq(leaked, {}, "descriptors outside ROOT held while serving")
+        eq(t.get(0), "/dev/null", "stdin")
+        eq(t.get(1), "/dev/null", "stdout (was the log file)")
+        ok(t.get(2, "").endswith("/stderr"), "stderr kept: %r" % t.get(2))
+        h.stop()
+    finally:
+        os.close(rd)
+        os.close(wr)
+
+
+@test
+def inherited_descriptors_closed_as_root():
+    need_root()
+    check_no_inherited(["--user", "nobody"])
+
+
+@test
+def inherited_descriptors_closed_unprivileged():
+    check_no_inherited([], prefix=setpriv() if is_root() else ())
+
+
+@test
+def audit_reports_inherited_descriptors_closed():
+    rd, wr = outside_descriptors()
+    try:
+        args = ["--user", "nobody"] if is_root() else []
+        rows, out = audit_passes(args, pass_fds=(rd, wr))
+        eq(rows["use an inherited descriptor"][1:], ("blocked", "closed at startup (EBADF)"),
+           "row for descriptors\n%s" % out)
+    finally:
+        os.close(rd)
+        os.close(wr)
+
+
 # ---------------------------------------------------------------- --audit
 
 ROW_RE = re.compile(r"^(?P<probe>.{30}) (?P<expected>blocked|allowed) +(?P<result>\S+) *(?P<layer>.*)$")
 
 
-def audit(args=(), prefix=(), env=None):
+def audit(args=(), prefix=(), env=None, pass_fds=()):
     """Runs hermit --audit; returns (exit status, {probe: (expected, result,
     layer)}, output)."""
     argv = list(prefix) + [BIN, "--audit"] + list(args) + [ROOT]
@@ -480,7 +547,7 @@ def audit(args=(), prefix=(), env=None):
     if env is None:
         e.pop("UID", None)
         e.pop("GID", None)
-    p = subprocess.run(argv, env=e, capture_output=True, timeout=120)
+    p = subprocess.run(argv, env=e, capture_output=True, timeout=120, pass_fds=pass_fds)
     out = p.stdout.decode("utf-8", "replace")
     rows = {}
     for line in out.splitlines():
@@ -493,11 +560,12 @@ def audit(args=(), prefix=(), env=None):
 MUST_BLOCK = ["read /etc/passwd", "open ROOT/.. (outside ROOT)", "list /",
               "write a file in ROOT", "write a file in /tmp", "create a socket",
               "connect to 127.0.0.1", "bind a port", "exec /bin/sh", "fork a process",
-              "ptrace the parent", "setuid(0)", "setresuid(0,0,0)", "signal pid 1"]
+              "ptrace the parent", "setuid(0)", "setresuid(0,0,0)", "signal pid 1",
+              "use an inherited descriptor"]
 
 
-def audit_passes(args=(), prefix=(), env=None):
-    code, rows, out = audit(args, prefix, env)
+def audit_passes(args=(), prefix=(), env=None, pass_fds=()):
+    code, rows, out = audit(args, prefix, env, pass_fds)
     for p in MUST_BLOCK:
         ok(p in rows, "probe %r in the table:\n%s" % (p, out))
         eq(rows[p][:2], ("blocked", "blocked"), "probe %r\n%s" % (p, out))

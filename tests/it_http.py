@@ -583,6 +583,44 @@ def mime_types_file_missing_is_startup_error():
         ok("no-such.types" in s.log(), "message does not name the file: %r" % s.log())
 
 
+def startup_fails(args, what):
+    """hermit must exit 1 at once, naming --mime-types, without binding."""
+    port = free_port()
+    t0 = time.monotonic()
+    with Server(WWW, args, port=port, wait=False) as s:
+        try:
+            code = s.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("%s: startup hangs" % what)
+        eq(code, 1, "%s: exit status; stderr %r" % (what, s.log()))
+        ok(time.monotonic() - t0 < 3, "%s: slow to fail" % what)
+        ok(s.log().startswith("hermit: --mime-types: "), "%s: message %r" % (what, s.log()))
+        return s.log()
+
+
+@test
+def mime_types_never_blocks_or_reads_without_end():
+    log = startup_fails(["--mime-types", "/dev/zero"], "/dev/zero")
+    ok("not a regular file" in log, "/dev/zero: %r" % log)
+    fifo = os.path.join(tempdir(), "types.fifo")
+    os.mkfifo(fifo)
+    log = startup_fails(["--mime-types", fifo], "a FIFO")
+    ok("not a regular file" in log, "FIFO: %r" % log)
+    log = startup_fails(["--mime-types", BASE], "a directory")
+    big = write_file(tempdir(), "big.types", b"text/plain " + b"a" * 2000 + b"\n")
+    log = startup_fails(["--mime-types", big], "a long line")
+    ok("line 1 is longer than" in log, "long line: %r" % log)
+
+
+@test
+def mime_types_error_names_the_line_not_its_content():
+    secretish = write_file(tempdir(), "shadow-like",
+                           b"text/plain txt\nroot:$y$j9T$notarealhash:19000:0:99999:7:::\n")
+    log = startup_fails(["--mime-types", secretish], "a file that is no table")
+    ok("line 2" in log, "line number: %r" % log)
+    ok("notarealhash" not in log and "root:" not in log, "content printed: %r" % log)
+
+
 # ---------------------------------------------------------------- directories
 
 @test

@@ -9,6 +9,7 @@ Run from the top of the repository: python3 tests/it_ways_in.py ./hermit [TEST..
 import os
 import re
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -18,7 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import *  # noqa: E402,F401,F403
 
 HELLO = b"hello from the root\n"
-ROOT = make_tree({"index.html": b"<p>index</p>\n", "hello.txt": HELLO})
+BIG = bytes(range(256)) * (32 * 1024)     # 8 MiB: more than any socket or pipe buffers
+ROOT = make_tree({"index.html": b"<p>index</p>\n", "hello.txt": HELLO, "big.bin": BIG})
 
 
 def check_serves(port, host="127.0.0.1", what=""):
@@ -403,6 +405,211 @@ def stdio_under_tcpserver():
     ok(not errors, "hermit messages under tcpserver: %r" % errors)
     proc.kill()
     proc.wait(5)
+
+
+# Deadlines on --stdio: a client that stops reading, or stops mid-head,
+# must not hold the one thread past the deadlines (or SIGTERM).
+
+def stdio_exits_within(s, seconds, what):
+    t0 = time.monotonic()
+    try:
+        code = s.proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("%s: still running after %ss" % (what, seconds))
+    return code, time.monotonic() - t0
+
+
+@test
+def stdio_send_timeout_holds_on_a_socket():
+    ours, theirs = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s = Server(ROOT, ["--stdio", "--send-timeout", "2"], listen=False, wait=False,
+               stdin=theirs.fileno(), stdout=theirs.fileno(), env=stdio_env())
+    theirs.close()
+    with s:
+        ours.sendall(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")   # and never read
+        code, took = stdio_exits_within(s, 10, "client not reading")
+        eq(code, 0, "exit status")
+        ok(took < 8, "closed %.1fs after the request, --send-timeout 2" % took)
+    ours.close()
+
+
+@test
+def stdio_send_timeout_holds_on_two_pipes():
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    s = Server(ROOT, ["--stdio", "--send-timeout", "2"], listen=False, wait=False,
+               stdin=in_r, stdout=out_w, env=stdio_env())
+    os.close(in_r)
+    os.close(out_w)
+    with s:
+        os.write(in_w, b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")   # output never read
+        code, took = stdio_exits_within(s, 10, "output pipe not read")
+        eq(code, 0, "exit status")
+        ok(took < 8, "closed %.1fs after the request, --send-timeout 2" % took)
+    os.close(in_w)
+    os.close(out_r)
+
+
+@test
+def stdio_header_timeout_holds_after_a_request():
+    """One complete request, then a partial head that fills the buffer: the
+    head deadline closes it, whatever the read would have waited for."""
+    ours, theirs = socket.socketpair()
+    s = Server(ROOT, ["--stdio", "--header-timeout", "2", "--max-header-bytes", "1024"],
+               listen=False, wait=False, stdin=theirs.fileno(), stdout=theirs.fileno(),
+               env=stdio_env())
+    theirs.close()
+    with s:
+        first = b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n"
+        partial = b"GET /hello.txt HTTP/1.1\r\nHost: a\r\nX-Pad: "
+        # exactly the 1024-byte buffer: the first read fills it, so the
+        # next one finds nothing (a blocking read would wait for ever)
+        ours.sendall(first + partial + b"a" * (1024 - len(first) - len(partial)))
+        code, took = stdio_exits_within(s, 10, "partial head after a request")
+        eq(code, 0, "exit status")
+        ok(took < 7, "closed %.1fs after the partial head, --header-timeout 2" % took)
+        data = ours.recv(65536)
+        ok(data.startswith(b"HTTP/1.1 200 "), "first request answered: %r" % data[:40])
+    ours.close()
+
+
+@test
+def stdio_sigterm_while_client_not_reading():
+    ours, theirs = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s = Server(ROOT, ["--stdio", "--grace", "1"], listen=False, wait=False,
+               stdin=theirs.fileno(), stdout=theirs.fileno(), env=stdio_env())
+    theirs.close()
+    with s:
+        ours.sendall(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")
+        time.sleep(0.5)
+        s.proc.send_signal(signal.SIGTERM)
+        code, took = stdio_exits_within(s, 6, "SIGTERM, client not reading")
+        eq(code, 0, "exit status")
+        ok(took < 4, "exited %.1fs after SIGTERM, --grace 1" % took)
+    ours.close()
+
+
+@test
+def stdio_peer_from_environment_must_be_an_address():
+    """TCPREMOTEIP is the caller's: a value with a newline must not forge a log line."""
+    ours, theirs = socket.socketpair()
+    env = stdio_env()
+    env["TCPREMOTEIP"] = "1.2.3.4 \"GET /forged\"\n5.6.7.8"
+    s = stdio_server(theirs.fileno(), theirs.fileno(), env)
+    theirs.close()
+    with s:
+        c = Conn.wrap(ours)
+        r = c.request("GET", "/hello.txt", {"Connection": "close"})
+        eq(r.status, 200, "response")
+        eq(s.proc.wait(5), 0, "exit status")
+        lines = s.access_lines()
+        eq(len(lines), 1, "access lines: %r" % lines)
+        # the socket's own peer instead ("local" for a socketpair)
+        ok(lines[0].split(" ")[0] in ("-", "local") and "forged" not in lines[0],
+           "log line: %r" % lines)
+        ok("TCPREMOTEIP is not an IP address" in s.log(), "no warning: %r" % s.log())
+    ours.close()
+    env["TCPREMOTEIP"] = "2001:db8::7"
+    ours, theirs = socket.socketpair()
+    s = stdio_server(theirs.fileno(), theirs.fileno(), env)
+    theirs.close()
+    with s:
+        Conn.wrap(ours).request("GET", "/hello.txt", {"Connection": "close"})
+        eq(s.proc.wait(5), 0, "exit status")
+        ok(s.access_lines() and s.access_lines()[0].startswith("2001:db8::7 "),
+           "IPv6 TCPREMOTEIP: %r" % s.access_lines())
+    ours.close()
+
+
+# ---------------------------------------------------------------- signals
+
+@test
+def habitual_signals_do_not_kill_or_cut_transfers():
+    """svc -h, sv hup, s6-svc -h and logrotate send HUP by habit; USR1,
+    USR2 and ALRM have deadly defaults too: none may cut a response."""
+    with Server(ROOT) as s:
+        c = Conn(s.port, rcvbuf=65536)
+        c.send(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")
+        head = c.read_head()
+        ok(b" 200 " in head.split(b"\r\n")[0], "status: %r" % head[:40])
+        for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM):
+            s.proc.send_signal(sig)
+            time.sleep(0.1)
+        deadline = time.monotonic() + 15
+        while len(c.buf) < len(BIG) and c._fill(deadline):
+            pass
+        body = c.buf
+        ok(s.alive(), "hermit died of a signal")
+        eq(len(body), len(BIG), "body length after the signals")
+        ok(body == BIG, "body intact")
+        check_serves(s.port, what="after the signals")
+        log = s.log()
+        ok("SIGHUP: nothing to reload" in log, "HUP not logged: %r" % log[-500:])
+        for name in ("SIGUSR1", "SIGUSR2", "SIGALRM"):
+            ok("%s: ignored" % name in log, "%s not logged: %r" % (name, log[-500:]))
+        eq(s.stop(), 0, "SIGTERM still stops it")
+
+
+@test
+def stdio_hup_does_not_end_the_connection():
+    ours, theirs = socket.socketpair()
+    s = stdio_server(theirs.fileno(), theirs.fileno())
+    theirs.close()
+    with s:
+        c = Conn.wrap(ours)
+        eq(c.request("GET", "/hello.txt").status, 200, "first request")
+        s.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        ok(s.alive(), "SIGHUP ended --stdio")
+        r = c.request("GET", "/hello.txt", {"Connection": "close"})
+        eq((r.status, r.body), (200, HELLO), "request after SIGHUP")
+        eq(s.proc.wait(5), 0, "exit status")
+    ours.close()
+
+
+# ---------------------------------------------------------------- shutdown
+
+@test
+def own_listener_closed_at_once_on_sigterm():
+    """During the grace period new clients get a refusal, not a handshake
+    followed by a reset."""
+    with Server(ROOT, ["--grace", "5"]) as s:
+        c = Conn(s.port, rcvbuf=4096)
+        c.send(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")   # in flight, not read
+        c.read_head()
+        s.proc.send_signal(signal.SIGTERM)
+        ok(wait_for(lambda: "finishing responses" in s.log(), 3), "no shutdown message")
+
+        def refused():
+            try:
+                socket.create_connection(("127.0.0.1", s.port), timeout=1).close()
+                return False
+            except ConnectionRefusedError:
+                return True
+        ok(wait_for(refused, 2), "own listener still accepting during the grace period")
+        ok(s.alive(), "the response in flight should keep hermit in its grace period")
+        c.close()
+
+
+@test
+def passed_listener_stays_open_on_sigterm():
+    """A socket passed by systemd stays with systemd: hermit neither closes
+    nor drains it, so the next instance gets what waits there."""
+    lsock = listening_socket()
+    port = lsock.getsockname()[1]
+    s = activated([lsock], args=["--grace", "1"])
+    with s:
+        check_serves(port, what="activated")
+        eq(s.stop(), 0, "exit status")
+    c = socket.create_connection(("127.0.0.1", port), timeout=2)
+    c.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n")
+    conn, _ = lsock.accept()      # still queued on the socket systemd holds
+    ok(conn.recv(100).startswith(b"GET /hello.txt"), "queued request lost")
+    conn.close()
+    c.close()
+    lsock.close()
 
 
 # The forms that bind every address (":PORT", "[::]:PORT" and the default
