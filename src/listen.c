@@ -175,8 +175,16 @@ fd_name(const char *names, unsigned i, int fd, char *out, size_t size)
 		i--;
 	}
 	if (p != NULL && *p != '\0' && *p != ':') {
+		char name[41];
 		size_t l = strcspn(p, ":");
-		snprintf(out, size, "%.*s (fd %d)", (int)(l < 40 ? l : 40), p, fd);
+		if (l > 40)
+			l = 40;
+		/* The environment is not hermit's: the name goes into the log,
+		 * so only printable ASCII passes (systemd allows no more). */
+		for (size_t j = 0; j < l; j++)
+			name[j] = p[j] > ' ' && p[j] < 0x7f ? p[j] : '?';
+		name[l] = '\0';
+		snprintf(out, size, "%s (fd %d)", name, fd);
 	} else
 		snprintf(out, size, "fd %d", fd);
 }

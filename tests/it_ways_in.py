@@ -234,6 +234,18 @@ def socket_activation_two_sockets():
 
 
 @test
+def socket_activation_names_cannot_forge_log_lines():
+    a = listening_socket()
+    try:
+        with activated([a], names=["http\nhermit-forged"]) as s:
+            check_serves(a.getsockname()[1], what="fd 3")
+            ok("\nhermit-forged" not in s.log(), "name printed raw: %r" % s.log())
+            ok("http?hermit-forged (fd 3)" in s.log(), "name not shown: %r" % s.log())
+    finally:
+        a.close()
+
+
+@test
 def socket_activation_without_fdnames():
     sock = listening_socket()
     try:
