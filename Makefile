@@ -36,7 +36,7 @@ BIN = hermit
 endif
 
 # Modules: one file per concern (see README "Design notes").
-MODULES = options listen descriptors confine audit server conn request resolve filecache \
+MODULES = options listen descriptors confine audit server conn transport request resolve filecache \
           respond mime etag range encoding httpdate log
 OBJS = $(MODULES:%=$(BUILD)/%.o)
 UNIT_TESTS = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))

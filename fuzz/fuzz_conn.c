@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "transport.h"
 #include "fuzz.h"
 #include "resolve.h"
 
@@ -314,7 +315,7 @@ open_pipes(struct conn_ctx *ctx, struct peer *p, int small)
 	p->wfd = in[1];
 	p->rfd = out[0];
 	p->sfd = in[0];
-	return conn_open(ctx, in[0], out[1], "stdio");
+	return conn_open(ctx, &transport_plain, in[0], out[1], "stdio");
 }
 
 static struct conn *
@@ -326,7 +327,7 @@ open_unix(struct conn_ctx *ctx, struct peer *p)
 		abort();
 	p->wfd = p->rfd = sv[1];
 	p->sfd = sv[0];
-	return conn_open(ctx, sv[0], sv[0], "192.0.2.1");
+	return conn_open(ctx, &transport_plain, sv[0], sv[0], "192.0.2.1");
 }
 
 /* TCP over loopback with the smallest buffers: writes are short and
@@ -357,7 +358,7 @@ open_tcp(struct conn_ctx *ctx, struct peer *p)
 		p->wfd = p->rfd = fd;
 		p->tcp = 1;
 		p->sfd = sfd;
-		return conn_open(ctx, sfd, sfd, "127.0.0.1");
+		return conn_open(ctx, &transport_plain, sfd, sfd, "127.0.0.1");
 	}
 	return open_unix(ctx, p);
 }

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,19 +18,17 @@
 #include "limits.h"
 #include "request.h"
 #include "respond.h"
-
-/* One sendfile call moves at most this much (the kernel's own cap). */
-#define SENDFILE_CHUNK 0x7ffff000u
+#include "transport.h"
 
 struct conn {
 	enum source source;		/* SOURCE_CONN; first, see conn.h */
 	struct conn *prev, *next;	/* in ctx->timers[timer] */
 	int64_t deadline;
-	int rfd, wfd;
+	const struct transport *t;
+	struct transport_io io;		/* the descriptors the transport moves bytes on */
 	unsigned char timer;
 	unsigned char readable, writable;
 	unsigned char poll_r, poll_w;	/* 0: a regular file on stdio, always ready */
-	unsigned char w_socket;
 	unsigned char watched;		/* registered with epoll (a socket: once it had to wait) */
 	unsigned char out_watched;	/* EPOLLOUT asked for (after the first full send buffer) */
 	unsigned char hup;		/* epoll saw the peer's end close: read to EOF */
@@ -172,9 +169,9 @@ conn_close(struct conn_ctx *ctx, struct conn *c)
 	timer_unlink(ctx, c);
 	if (c->file_fd >= 0)
 		close(c->file_fd);
-	close(c->rfd);
-	if (c->wfd != c->rfd)
-		close(c->wfd);
+	close(c->io.rfd);
+	if (c->io.wfd != c->io.rfd)
+		close(c->io.wfd);
 	pool_put(&ctx->inpool, c->in);
 	pool_put(&ctx->outpool, c->out);
 	free(c);
@@ -191,7 +188,7 @@ watch(struct conn_ctx *ctx, int fd, uint32_t events, struct conn *c)
 }
 
 struct conn *
-conn_open(struct conn_ctx *ctx, int rfd, int wfd, const char *peer)
+conn_open(struct conn_ctx *ctx, const struct transport *t, int rfd, int wfd, const char *peer)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	struct stat st;
@@ -199,8 +196,9 @@ conn_open(struct conn_ctx *ctx, int rfd, int wfd, const char *peer)
 	if (c == NULL)
 		return NULL;
 	c->source = SOURCE_CONN;
-	c->rfd = rfd;
-	c->wfd = wfd;
+	c->t = t;
+	c->io.rfd = rfd;
+	c->io.wfd = wfd;
 	c->file_fd = -1;
 	c->poll_r = c->poll_w = 1;
 	c->writable = 1;
@@ -209,11 +207,11 @@ conn_open(struct conn_ctx *ctx, int rfd, int wfd, const char *peer)
 		/* Not registered yet: the caller runs the machine at once, and
 		 * a connection answered and closed in that first run never
 		 * costs an epoll_ctl (see wait_with_epoll). */
-		c->w_socket = 1;
+		c->io.w_socket = 1;
 	} else {
 		/* stdin/stdout: a socket, pipes, or regular files (which epoll
 		 * refuses with EPERM: they are always ready). */
-		c->w_socket = fstat(wfd, &st) == 0 && S_ISSOCK(st.st_mode);
+		c->io.w_socket = fstat(wfd, &st) == 0 && S_ISSOCK(st.st_mode);
 		c->watched = c->out_watched = 1;
 		if (watch(ctx, rfd, EPOLLIN | EPOLLRDHUP, c) == -1) {
 			if (errno != EPERM) {
@@ -360,6 +358,7 @@ read_input(struct conn_ctx *ctx, struct conn *c)
 {
 	size_t cap = ctx->cfg->max_header_bytes, space;
 	ssize_t n;
+	int drained;
 
 	if (c->in == NULL && (c->in = pool_get(&ctx->inpool)) == NULL)
 		return -1;
@@ -371,14 +370,14 @@ read_input(struct conn_ctx *ctx, struct conn *c)
 	space = cap - c->in_len;
 	if (space == 0)
 		return 0;
-	n = read(c->rfd, c->in + c->in_len, space);
+	n = c->t->recv(&c->io, c->in + c->in_len, space, &drained);
 	if (n > 0) {
 		if (c->in_len == 0 && c->timer == TIMER_IDLE)	/* first byte of a new head */
 			timer_set(ctx, c, TIMER_HEAD, ctx->cfg->header_timeout);
 		c->in_len += (unsigned)n;
-		/* A short read drained the socket, unless the peer has also
-		 * closed: edge-triggered epoll will not report that again. */
-		if ((size_t)n < space && c->poll_r && !c->hup)
+		/* Drained, unless the peer has also closed: edge-triggered
+		 * epoll will not report that again. */
+		if (drained && c->poll_r && !c->hup)
 			c->readable = 0;
 		return 1;
 	}
@@ -396,14 +395,6 @@ read_input(struct conn_ctx *ctx, struct conn *c)
 	return -1;
 }
 
-static ssize_t
-conn_send(struct conn *c, const char *p, size_t len, int more)
-{
-	if (c->w_socket)
-		return send(c->wfd, p, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
-	return write(c->wfd, p, len);
-}
-
 /* A socket is registered with epoll the first time it has to wait, and
  * asks for EPOLLOUT only once a send has filled its buffer: asked for
  * always, it would wake the worker once per new connection for nothing.
@@ -418,7 +409,7 @@ wait_with_epoll(struct conn_ctx *ctx, struct conn *c, int out)
 
 	if (c->watched && (c->out_watched || !out))
 		return 0;
-	if (epoll_ctl(ctx->epfd, c->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->wfd, &ev) == -1)
+	if (epoll_ctl(ctx->epfd, c->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->io.wfd, &ev) == -1)
 		return -1;
 	c->watched = 1;
 	c->out_watched = (unsigned char)out;
@@ -458,7 +449,7 @@ flush(struct conn_ctx *ctx, struct conn *c)
 		/* More is coming when a file body follows; when the connection
 		 * closes after this response, holding the tail back lets close()
 		 * send it together with the FIN: one segment fewer for both ends. */
-		n = conn_send(c, c->out + c->out_sent, c->out_len - c->out_sent,
+		n = c->t->send(&c->io, c->out + c->out_sent, c->out_len - c->out_sent,
 		    c->file_fd >= 0 || c->close_after);
 		if (n < 0) {
 			if ((r = write_failed(ctx, c)) < 0)
@@ -479,7 +470,7 @@ flush(struct conn_ctx *ctx, struct conn *c)
 			r = 0;
 			goto out;
 		}
-		n = sendfile(c->wfd, c->file_fd, &off, left < SENDFILE_CHUNK ? left : SENDFILE_CHUNK);
+		n = c->t->send_file(&c->io, c->file_fd, &off, left);
 		if (n == 0)
 			return -1;	/* the file shrank: close rather than send wrong bytes */
 		if (n < 0) {
@@ -539,7 +530,8 @@ discard_input(struct conn_ctx *ctx, struct conn *c)
 	char sink[4096];
 
 	while (c->readable) {
-		ssize_t n = read(c->rfd, sink, sizeof(sink));
+		int drained;
+		ssize_t n = c->t->recv(&c->io, sink, sizeof(sink), &drained);
 		if (n == 0)
 			return -1;
 		if (n < 0) {
@@ -566,9 +558,9 @@ discard_input(struct conn_ctx *ctx, struct conn *c)
 static int
 start_linger(struct conn_ctx *ctx, struct conn *c)
 {
-	if (!c->linger || c->rfd != c->wfd || ctx->stopping || c->eof)
+	if (!c->linger || c->io.rfd != c->io.wfd || ctx->stopping || c->eof)
 		return -1;
-	if (shutdown(c->wfd, SHUT_WR) == -1)
+	if (c->t->shutdown_write(&c->io) == -1)
 		return -1;
 	c->lingering = 1;
 	c->readable = 1;
@@ -654,10 +646,7 @@ conn_expire(struct conn_ctx *ctx)
 static int
 input_waiting(struct conn *c)
 {
-	char byte;
-
-	return c->in_len > c->in_off ||
-	    (c->w_socket && recv(c->rfd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0);
+	return c->in_len > c->in_off || c->t->input_waiting(&c->io);
 }
 
 void

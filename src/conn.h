@@ -15,8 +15,10 @@
  * deadline lists (head, idle, send, linger); conn_expire() closes those
  * past their deadline: a client that trickles its head is closed when the
  * head deadline passes, however busy.
- * Reads and writes go through conn_recv/conn_send/conn_sendfile so that a
- * TLS layer can later wrap them. conn never exits the process.
+ * Every read, write, sendfile, shutdown and peek goes through the
+ * connection's transport (transport.h: plain TCP and stdio, later TLS), and
+ * "no more input for now" is the transport's answer, not conn's guess.
+ * conn never exits the process.
  */
 #ifndef HERMIT_CONN_H
 #define HERMIT_CONN_H
@@ -78,7 +80,9 @@ void conn_ctx_tick(struct conn_ctx *ctx);
  * request that is already there (a deferred accept hands over connections
  * whose first bytes have arrived) is answered without a trip through epoll.
  * Returns NULL (having closed nothing) when out of memory. */
-struct conn *conn_open(struct conn_ctx *ctx, int rfd, int wfd, const char *peer);
+struct transport;
+struct conn *conn_open(struct conn_ctx *ctx, const struct transport *t, int rfd, int wfd,
+    const char *peer);
 
 /* Runs the state machine after readiness events on the connection. */
 void conn_event(struct conn_ctx *ctx, struct conn *c, uint32_t events);

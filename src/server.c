@@ -20,6 +20,7 @@
 #include "conn.h"
 #include "log.h"
 #include "server.h"
+#include "transport.h"
 
 #define EVENTS_PER_WAIT 256
 #define ACCEPTS_PER_WAKEUP 64
@@ -30,6 +31,7 @@ struct lsock {
 	enum source source;	/* SOURCE_LISTENER */
 	int fd;
 	int own;		/* bound by hermit: closed as soon as every worker stops accepting */
+	const struct transport *transport;
 };
 
 struct worker {
@@ -90,13 +92,15 @@ pause_accepting(struct worker *w)
  * so what is already there (up to a small buffer) is read first. Nothing
  * more is waited for; a refused connection holds nothing. */
 static void
-refuse(int fd)
+refuse(const struct transport *t, int fd)
 {
+	struct transport_io io = { fd, fd, 1 };
 	char sink[4096];
+	int drained;
 	ssize_t n;
 
-	n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
-	n = send(fd, unavailable, sizeof(unavailable) - 1, MSG_NOSIGNAL);
+	n = t->recv(&io, sink, sizeof(sink), &drained);
+	n = t->send(&io, unavailable, sizeof(unavailable) - 1, 0);
 	(void)n;
 	close(fd);
 }
@@ -124,11 +128,11 @@ accept_batch(struct worker *w, const struct lsock *l)
 			return;	/* EAGAIN: another worker took it */
 		}
 		if (atomic_load(&w->srv->open_conns) >= cfg->max_connections) {
-			refuse(fd);
+			refuse(l->transport, fd);
 			continue;
 		}
 		listen_format_ip(&ss, peer, sizeof(peer));
-		if ((c = conn_open(ctx, fd, fd, peer)) == NULL)
+		if ((c = conn_open(ctx, l->transport, fd, fd, peer)) == NULL)
 			close(fd);
 		else
 			conn_event(ctx, c, EPOLLIN);
@@ -333,6 +337,7 @@ server_prepare(const struct config *cfg, const struct listener *ls, unsigned nls
 		s->ls[i].source = SOURCE_LISTENER;
 		s->ls[i].fd = ls[i].fd;
 		s->ls[i].own = ls[i].own;
+		s->ls[i].transport = &transport_plain;
 	}
 	s->nls = nls;
 	if ((s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
@@ -379,7 +384,7 @@ server_prepare_stdio(const struct config *cfg, int sigfd, const char *peer,
 		snprintf(why, whysize, "stdin/stdout: O_NONBLOCK: %s", strerror(errno));
 		return NULL;
 	}
-	if ((s->stdio_conn = conn_open(&s->workers[0].ctx, 0, 1, peer)) == NULL) {
+	if ((s->stdio_conn = conn_open(&s->workers[0].ctx, &transport_plain, 0, 1, peer)) == NULL) {
 		snprintf(why, whysize, "stdin/stdout: %s", strerror(errno));
 		return NULL;
 	}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "transport.h"
 #include "filecache.h"
 #include "httpdate.h"
 #include "limits.h"
@@ -37,7 +38,7 @@ test_every_connection_closed_at_header_deadline(void)
 	CHECK(conn_ctx_init(&ctx, &cfg, epfd, &open_conns) == 0);
 	for (int i = 0; i < 3; i++) {
 		CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv[i]) == 0);
-		CHECK(conn_open(&ctx, sv[i][0], sv[i][0], "test") != NULL);
+		CHECK(conn_open(&ctx, &transport_plain, sv[i][0], sv[i][0], "test") != NULL);
 	}
 	CHECK(ctx.nconns == 3);
 	ctx.now_ms += 1000;
