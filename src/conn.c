@@ -5,6 +5,9 @@
  * read means "drained" without a wasted EAGAIN call.
  */
 #include <errno.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,7 @@ struct conn {
 	unsigned char poll_r, poll_w;	/* 0: a regular file on stdio, always ready */
 	unsigned char watched;		/* registered with epoll (a socket: once it had to wait) */
 	unsigned char out_watched;	/* EPOLLOUT asked for (after the first full send buffer) */
+	unsigned char sndbuf_checks;	/* see size_send_buffer */
 	unsigned char hup;		/* epoll saw the peer's end close: read to EOF */
 	unsigned char eof;		/* the client sent FIN */
 	unsigned char close_after;	/* close once the output is sent */
@@ -433,6 +437,32 @@ write_failed(struct conn_ctx *ctx, struct conn *c)
 	return 0;
 }
 
+/* A nearby client's send buffer is fixed (see LOCAL_SNDBUF_BYTES), judged
+ * by the least round trip seen so far. The handshake's alone can be slow
+ * on a busy host, so the connection's first SNDBUF_CHECKS flushes of a
+ * file body ask again; that is one getsockopt per wakeup, against
+ * sendfile calls of hundreds of KiB. When TCP_INFO cannot be read, the
+ * kernel's sizing stays. */
+#define SNDBUF_CHECKS 16
+
+static void
+size_send_buffer(struct conn *c)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int size = LOCAL_SNDBUF_BYTES;
+
+	c->sndbuf_checks++;
+	if (!c->w_socket || getsockopt(c->wfd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1) {
+		c->sndbuf_checks = SNDBUF_CHECKS;
+		return;
+	}
+	if (len >= offsetof(struct tcp_info, tcpi_min_rtt) + sizeof(ti.tcpi_min_rtt) &&
+	    ti.tcpi_min_rtt != 0 && ti.tcpi_min_rtt <= LOCAL_RTT_US &&
+	    setsockopt(c->wfd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) == 0)
+		c->sndbuf_checks = SNDBUF_CHECKS;
+}
+
 /* Sends what is pending. Returns 1 when all is sent, 0 when the client is
  * not reading for now, -1 on error or a file that shrank. */
 static int
@@ -462,6 +492,8 @@ flush(struct conn_ctx *ctx, struct conn *c)
 		progress = 1;
 	}
 	c->out_sent = c->out_len = 0;
+	if (c->file_fd >= 0 && c->sndbuf_checks < SNDBUF_CHECKS)
+		size_send_buffer(c);
 	while (c->file_fd >= 0) {
 		uint64_t left = c->file_end - c->file_off;
 		off_t off = (off_t)c->file_off;

@@ -190,7 +190,9 @@ def server_notsent(port):
 def slow_reader_holds_little_unsent_data():
     """A client that reads a big file slowly: the server keeps at most about
     SEND_LOWAT_BYTES (512 KiB) unsent in its socket, refilling it as it
-    drains, instead of the socket's whole send buffer (megabytes)."""
+    drains, instead of the socket's whole send buffer (megabytes). Over
+    loopback the send buffer itself is also held to 512 KiB
+    (LOCAL_SNDBUF_BYTES), which keeps within the same bound."""
     if not have_tool("ss"):
         skip("no ss(8)")
     with Server(ROOT) as s:
