@@ -453,13 +453,13 @@ size_send_buffer(struct conn *c)
 	int size = LOCAL_SNDBUF_BYTES;
 
 	c->sndbuf_checks++;
-	if (!c->w_socket || getsockopt(c->wfd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1) {
+	if (!c->io.w_socket || getsockopt(c->io.wfd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1) {
 		c->sndbuf_checks = SNDBUF_CHECKS;
 		return;
 	}
 	if (len >= offsetof(struct tcp_info, tcpi_min_rtt) + sizeof(ti.tcpi_min_rtt) &&
 	    ti.tcpi_min_rtt != 0 && ti.tcpi_min_rtt <= LOCAL_RTT_US &&
-	    setsockopt(c->wfd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) == 0)
+	    setsockopt(c->io.wfd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) == 0)
 		c->sndbuf_checks = SNDBUF_CHECKS;
 }
 
