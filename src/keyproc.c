@@ -418,6 +418,18 @@ static const struct {
 	{ SCMP_SYS(restart_syscall), 0 },
 };
 
+/*
+ * The ASan/UBSan build only: its runtime's calls at exit and in a report
+ * (as in confine.c) fail with EPERM instead of killing the key process;
+ * sigaltstack, which it calls on every exit, is allowed.
+ */
+#ifdef HERMIT_SANITIZER
+static const int sanitizer_probes[] = {
+	SCMP_SYS(readlink), SCMP_SYS(open), SCMP_SYS(ioctl), SCMP_SYS(pipe2),
+	SCMP_SYS(fcntl), SCMP_SYS(prctl), SCMP_SYS(clone),
+};
+#endif
+
 static int
 seccomp_key(int errno_mode)
 {
@@ -433,6 +445,13 @@ seccomp_key(int errno_mode)
 		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, key_calls[i].nr, 1,
 			SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) :
 		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, key_calls[i].nr, 0);
+#ifdef HERMIT_SANITIZER
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sigaltstack), 0);
+	for (size_t i = 0; r == 0 && !errno_mode &&
+	    i < sizeof(sanitizer_probes) / sizeof(sanitizer_probes[0]); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), sanitizer_probes[i], 0);
+#endif
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -726,7 +745,7 @@ keyproc_start(const struct keyproc_config *cfg, struct keyproc *kp, char *why, s
 	 * fetch by name ("EC", "RSA") elsewhere ever finds its key management. */
 	if ((kp->libctx = OSSL_LIB_CTX_new()) == NULL ||
 	    !OSSL_PROVIDER_add_builtin(kp->libctx, "hermit-keyproc", provider_init) ||
-	    OSSL_PROVIDER_load(kp->libctx, "hermit-keyproc") == NULL) {
+	    (kp->provider = OSSL_PROVIDER_load(kp->libctx, "hermit-keyproc")) == NULL) {
 		keyproc_free(kp);
 		return fail(why, size, "key process: cannot load the signing provider");
 	}
@@ -745,7 +764,10 @@ keyproc_free(struct keyproc *kp)
 			close(kp->fds[i]);
 			kp->fds[i] = -1;
 		}
-	OSSL_LIB_CTX_free(kp->libctx);	/* unloads the provider */
+	if (kp->provider != NULL)
+		OSSL_PROVIDER_unload(kp->provider);
+	kp->provider = NULL;
+	OSSL_LIB_CTX_free(kp->libctx);
 	kp->libctx = NULL;
 }
 

@@ -75,6 +75,7 @@ struct keyproc {
 	EVP_PKEY *pub[KEYPROC_MAX_KEYS];	/* public keys only */
 	int fds[KEYPROC_MAX_WORKERS];		/* the workers' ends */
 	OSSL_LIB_CTX *libctx;			/* holds the signing provider */
+	OSSL_PROVIDER *provider;
 };
 
 /* Returns 0, or -1 with why set (naming the file and the reason, never
