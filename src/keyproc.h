@@ -91,7 +91,8 @@ EVP_PKEY *keyproc_pkey(struct keyproc *kp, unsigned index);
 void keyproc_thread_socket(int fd);
 
 /* Frees the public keys and the provider and closes the workers' sockets
- * (the key process then exits: every socket has hung up). */
+ * (the key process then exits: every socket has hung up). Free every key
+ * object from keyproc_pkey() (and the SSL_CTX holding it) first. */
 void keyproc_free(struct keyproc *kp);
 
 /* The key process's decision, exposed for tests: KEYPROC_OK when it would
