@@ -15,14 +15,16 @@ CC ?= cc
 
 SECCOMP_CFLAGS := $(shell pkg-config --cflags libseccomp 2>/dev/null)
 SECCOMP_LIBS := $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
+OPENSSL_CFLAGS := $(shell pkg-config --cflags libssl libcrypto 2>/dev/null)
+OPENSSL_LIBS := $(shell pkg-config --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DHERMIT_VERSION='"$(VERSION)"' $(WARN) \
-       -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE $(SECCOMP_CFLAGS) $(CFLAGS)
+       -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE $(SECCOMP_CFLAGS) $(OPENSSL_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -pthread $(LDFLAGS)
-LIBS = $(SECCOMP_LIBS)
+LIBS = $(SECCOMP_LIBS) $(OPENSSL_LIBS)
 
 ifeq ($(SANITIZE),1)
 BUILD = build-san
@@ -36,8 +38,8 @@ BIN = hermit
 endif
 
 # Modules: one file per concern (see README "Design notes").
-MODULES = options listen descriptors confine audit server conn transport request resolve filecache \
-          respond mime etag range encoding httpdate log
+MODULES = options listen descriptors confine audit server conn transport request resolve \
+          filecache respond mime etag range encoding httpdate log keyproc
 OBJS = $(MODULES:%=$(BUILD)/%.o)
 UNIT_TESTS = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 

@@ -3,7 +3,7 @@
 # installed. As root it installs the missing ones with apt-get; otherwise it
 # prints the exact command to run and fails.
 set -eu
-build="gcc make pkg-config libseccomp-dev"
+build="gcc make pkg-config libseccomp-dev libssl-dev"
 test="$build python3 curl wrk ucspi-tcp daemontools runit s6 util-linux procps iproute2 clang libclang-rt-14-dev valgrind systemd-container debootstrap slowhttptest"
 case ${1:-build} in
 build) want=$build ;;
