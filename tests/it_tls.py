@@ -1,0 +1,413 @@
+"""HTTPS: hermit serving over TLS on --listen-tls (and on a systemd socket
+named https), with certificates made here by the openssl command (ECDSA
+P-256 and RSA 2048). Clients: Python's ssl module, curl and openssl
+s_client. What is checked: TLS 1.3 and 1.2 with keep-alive, a large file
+byte for byte, HEAD, 404 and Range; ALPN; session resumption; --tls-min;
+old versions and plain HTTP refused; clear startup errors; the private key
+absent from the serving process's memory and held by a separate, sealed key
+process; the access log.
+
+Run from the top of the repository: python3 tests/it_tls.py ./hermit [TEST...]
+"""
+
+import os
+import re
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import *  # noqa: E402,F401,F403
+
+INDEX = b"<p>over TLS</p>\n"
+BIG = os.urandom(6 * 1024 * 1024 + 12345)
+RANGED = bytes(range(256)) * 16
+
+
+def openssl(*args, input=None):
+    if not have_tool("openssl"):
+        skip("the openssl command is not installed")
+    return subprocess.run(["openssl"] + list(args), input=input, capture_output=True,
+                          timeout=60)
+
+
+def make_pki():
+    """KEYS/ec.{crt,key} and KEYS/rsa.{crt,key}: self-signed for localhost
+    and 127.0.0.1. The key files are readable by their owner only."""
+    d = tempdir()
+    for kind, opts in (("ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]),
+                       ("rsa", ["-newkey", "rsa:2048"])):
+        r = openssl("req", "-x509", *opts, "-nodes", "-days", "2",
+                    "-keyout", os.path.join(d, kind + ".key"),
+                    "-out", os.path.join(d, kind + ".crt"), "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+        ok(r.returncode == 0, "openssl req: %r" % r.stderr)
+        os.chmod(os.path.join(d, kind + ".key"), 0o600)
+    return d
+
+
+if not have_tool("openssl"):
+    print("SKIP it_tls: the openssl command is not installed")
+    print("it_tls: 0 passed, 0 failed, 1 skipped")
+    sys.exit(0)
+
+PKI = make_pki()
+ROOT = make_tree({"index.html": INDEX, "big.bin": BIG, "ranged.bin": RANGED})
+
+
+def pki(name):
+    return os.path.join(PKI, name)
+
+
+def tls_server(kind="ec", args=(), root=ROOT, keep=False, plain=False):
+    """hermit on --listen-tls 127.0.0.1:PORT (and --listen on s.plain_port
+    when plain)."""
+    port = free_port()
+    full = ["--listen-tls", "127.0.0.1:%d" % port, "--cert", pki(kind + ".crt"),
+            "--key", pki(kind + ".key"), "--workers", "2"] + list(args)
+    plain_port = None
+    if plain:
+        plain_port = free_port()
+        full += ["--listen", "127.0.0.1:%d" % plain_port]
+    s = Server(root, full, listen=False, port=port, keep=keep)
+    s.plain_port = plain_port
+    return s
+
+
+def client_ctx(kind="ec", version=None, max_version=None, alpn=("http/1.1",)):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(pki(kind + ".crt"))
+    if version is not None:
+        ctx.minimum_version = version
+        ctx.maximum_version = version
+    if max_version is not None:
+        ctx.maximum_version = max_version
+    if alpn:
+        ctx.set_alpn_protocols(list(alpn))
+    return ctx
+
+
+def tls_conn(port, ctx, session=None, timeout=10.0):
+    """A harness Conn over a TLS connection to 127.0.0.1:port."""
+    raw_sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s = ctx.wrap_socket(raw_sock, server_hostname="localhost", session=session)
+    return Conn.wrap(s, timeout)
+
+
+SHARED = None
+
+
+def shared():
+    global SHARED
+    if SHARED is None:
+        SHARED = tls_server(keep=True, plain=True)
+    return SHARED
+
+
+def get_several(port, version):
+    """Keep-alive: several requests on one TLS connection, every answer right."""
+    with tls_conn(port, client_ctx(version=version)) as c:
+        eq(c.sock.version(), {ssl.TLSVersion.TLSv1_3: "TLSv1.3",
+                              ssl.TLSVersion.TLSv1_2: "TLSv1.2"}[version], "version")
+        for i in range(5):
+            r = c.request("GET", "/index.html")
+            eq(r.status, 200, "status of request %d" % i)
+            eq(r.body, INDEX, "body of request %d" % i)
+            ok(r.header("Connection", "").lower() != "close", "keep-alive kept")
+        r = c.request("GET", "/big.bin", timeout=30)
+        eq(r.status, 200, "big: status")
+        eq(len(r.body), len(BIG), "big: length")
+        ok(r.body == BIG, "big: the bytes differ")
+        r = c.request("GET", "/index.html")
+        eq(r.body, INDEX, "a request after the large file")
+
+
+@test
+def tls13_keepalive_and_large_file():
+    get_several(shared().port, ssl.TLSVersion.TLSv1_3)
+
+
+@test
+def tls12_keepalive_and_large_file():
+    get_several(shared().port, ssl.TLSVersion.TLSv1_2)
+
+
+@test
+def head_404_range():
+    for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+        with tls_conn(shared().port, client_ctx(version=version)) as c:
+            r = c.request("HEAD", "/big.bin")
+            eq(r.status, 200, "HEAD status")
+            eq(r.header("Content-Length"), str(len(BIG)), "HEAD Content-Length")
+            eq(r.body, b"", "HEAD body")
+            r = c.request("GET", "/missing.html")
+            eq(r.status, 404, "404 status")
+            r = c.request("GET", "/ranged.bin", headers={"Range": "bytes=100-1099"})
+            eq(r.status, 206, "Range status")
+            eq(r.body, RANGED[100:1100], "Range body")
+            r = c.request("GET", "/big.bin", headers={"Range": "bytes=1000000-"}, timeout=30)
+            eq(r.status, 206, "large Range status")
+            ok(r.body == BIG[1000000:], "large Range body differs")
+
+
+@test
+def pipelined_requests():
+    """Several requests in one TLS write: every answer, in order."""
+    with tls_conn(shared().port, client_ctx()) as c:
+        c.send(b"GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n" * 3 +
+               b"GET /missing HTTP/1.1\r\nHost: a\r\n\r\n")
+        got = [c.read_response() for _ in range(4)]
+        eq([r.status for r in got], [200, 200, 200, 404], "statuses")
+        eq(got[2].body, INDEX, "third body")
+
+
+@test
+def alpn():
+    port = shared().port
+    with tls_conn(port, client_ctx(alpn=("h2", "http/1.1"))) as c:
+        eq(c.sock.selected_alpn_protocol(), "http/1.1", "ALPN with h2 offered first")
+        eq(c.request("GET", "/index.html").status, 200, "status")
+    with tls_conn(port, client_ctx(alpn=None)) as c:
+        eq(c.sock.selected_alpn_protocol(), None, "no ALPN offered: none chosen")
+        eq(c.request("GET", "/index.html").body, INDEX, "served without ALPN")
+    try:
+        with tls_conn(port, client_ctx(alpn=("h2",))) as c:
+            c.request("GET", "/index.html")
+        raise AssertionError("a client offering only h2 was served")
+    except ssl.SSLError as e:
+        ok("no application protocol" in str(e).lower(), "alert: %s" % e)
+
+
+@test
+def curl_https():
+    r = curl("--cacert", pki("ec.crt"), "--resolve", "localhost:%d:127.0.0.1" % shared().port,
+             "-w", "%{http_version}", "https://localhost:%d/index.html" % shared().port)
+    eq(r.returncode, 0, "curl exit status (%r)" % r.stderr)
+    eq(r.stdout, INDEX + b"1.1", "curl body and HTTP version")
+
+
+@test
+def resumption():
+    """A ticket from one connection resumes the next (TLS 1.3 and 1.2)."""
+    for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+        ctx = client_ctx(version=version)
+        with tls_conn(shared().port, ctx) as c:
+            eq(c.request("GET", "/index.html").status, 200, "first")
+            session = c.sock.session
+            ok(session is not None and session.has_ticket, "%s: a ticket" % version)
+        with tls_conn(shared().port, ctx, session=session) as c:
+            ok(c.sock.session_reused, "%s: the session was not resumed" % version)
+            eq(c.request("GET", "/index.html").body, INDEX, "resumed body")
+
+
+@test
+def plain_listener_alongside():
+    """--listen next to --listen-tls: each speaks its own protocol."""
+    r = http(shared().plain_port, "GET", "/index.html")
+    eq((r.status, r.body), (200, INDEX), "plain listener")
+
+
+@test
+def plain_http_to_tls_port():
+    """Plain HTTP on the TLS port is closed, not served."""
+    t0 = time.monotonic()
+    got = raw(shared().port, b"GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n", timeout=5)
+    ok(b"HTTP/1." not in got and INDEX not in got, "plain HTTP was answered: %r" % got[:200])
+    ok(time.monotonic() - t0 < 4, "the connection was not closed at once")
+    with tls_conn(shared().port, client_ctx()) as c:
+        eq(c.request("GET", "/index.html").status, 200, "still serving TLS")
+
+
+@test
+def tls11_refused():
+    r = openssl("s_client", "-connect", "127.0.0.1:%d" % shared().port, "-tls1_1",
+                "-cipher", "DEFAULT:@SECLEVEL=0", input=b"")
+    out = (r.stdout + r.stderr).decode("latin-1")
+    ok("no protocols available" not in out, "the client could not offer TLS 1.1: %s" % out)
+    ok(r.returncode != 0 and "Cipher is (NONE)" in out and "protocol version" in out,
+       "a TLS 1.1 handshake was not refused for its version: %s" % out[-1000:])
+
+
+@test
+def tls_min_13():
+    with tls_server(args=["--tls-min", "1.3"]) as s:
+        with tls_conn(s.port, client_ctx(version=ssl.TLSVersion.TLSv1_3)) as c:
+            eq(c.request("GET", "/index.html").status, 200, "TLS 1.3 served")
+        try:
+            with tls_conn(s.port, client_ctx(max_version=ssl.TLSVersion.TLSv1_2)) as c:
+                c.request("GET", "/index.html")
+            raise AssertionError("a TLS 1.2-only client was served with --tls-min 1.3")
+        except ssl.SSLError:
+            pass
+    with tls_conn(shared().port, client_ctx(max_version=ssl.TLSVersion.TLSv1_2)) as c:
+        eq(c.sock.version(), "TLSv1.2", "the default accepts TLS 1.2")
+
+
+@test
+def rsa_key():
+    with tls_server("rsa") as s:
+        for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+            with tls_conn(s.port, client_ctx("rsa", version=version)) as c:
+                r = c.request("GET", "/big.bin", timeout=30)
+                eq(r.status, 200, "status")
+                ok(r.body == BIG, "big file over RSA differs")
+        eq(s.stop(), 0, "exit status after SIGTERM")
+
+
+def start_fails(args, want_status, want_text):
+    p = subprocess.run([BIN] + args + [ROOT], capture_output=True, timeout=20)
+    err = p.stderr.decode("latin-1")
+    eq(p.returncode, want_status, "exit status (stderr %r)" % err)
+    ok(want_text in err, "stderr does not say %r: %r" % (want_text, err))
+    ok("serving" not in err, "it served: %r" % err)
+
+
+@test
+def startup_errors():
+    port = "127.0.0.1:%d" % free_port()
+    junk = write_file(tempdir(), "junk.key", b"-----BEGIN PRIVATE KEY-----\nnope\n"
+                      b"-----END PRIVATE KEY-----\n")
+    user = ["--user", "nobody"] if is_root() else []
+    start_fails(["--listen-tls", port], 2, "--listen-tls")
+    start_fails(["--listen-tls", port, "--cert", pki("ec.crt")], 2, "--key")
+    start_fails(["--cert", pki("ec.crt"), "--listen", port], 2, "--cert")
+    start_fails(["--tls-min", "1.1", "--listen", port], 2, "--tls-min")
+    start_fails(user + ["--listen-tls", port, "--cert", pki("ec.crt"), "--key", junk], 1,
+                "--key")
+    start_fails(user + ["--listen-tls", port, "--cert", pki("missing.crt"), "--key",
+                        pki("ec.key")], 1, "--cert")
+    start_fails(user + ["--listen-tls", port, "--cert", pki("ec.crt"), "--key",
+                        pki("rsa.key")], 1, "--key")
+    start_fails(user + ["--listen-tls", port, "--cert", pki("ec.key"), "--key",
+                        pki("ec.key")], 1, "--cert")
+
+
+@test
+def systemd_socket_named_https():
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(16)
+    port = ls.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTEN_")}
+    env["LISTEN_FDS"] = "1"
+    env["LISTEN_FDNAMES"] = "https"
+    try:
+        with Server(ROOT, ["--cert", pki("ec.crt"), "--key", pki("ec.key")], listen=False,
+                    port=port, env=env, fds={3: ls.fileno()}, listen_pid=True) as s:
+            with tls_conn(port, client_ctx()) as c:
+                eq(c.request("GET", "/index.html").body, INDEX, "served over TLS")
+        s = Server(ROOT, [], listen=False, port=port, env=env, fds={3: ls.fileno()},
+                   listen_pid=True, wait=False)
+        s.proc.wait(10)
+        ok(s.proc.returncode == 1 and "https needs --cert" in s.log(),
+           "https socket without --cert: %r %r" % (s.proc.returncode, s.log()))
+    finally:
+        ls.close()
+
+
+def children(pid):
+    out = []
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                out += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def status(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return dict(l.split(":\t", 1) for l in f.read().splitlines() if ":\t" in l)
+
+
+def writable_memory(pid):
+    """The bytes of every writable mapping of pid (heap, stacks, data)."""
+    chunks = []
+    with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            f = line.split()
+            if "w" not in f[1]:
+                continue
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            try:
+                mem.seek(lo)
+                chunks.append(mem.read(hi - lo))
+            except OSError:
+                pass
+    return b"".join(chunks)
+
+
+def private_needles(kind):
+    """Distinctive private bytes of the key: a 32-byte chunk of the private
+    scalar (EC) or of the last CRT value (RSA), as stored in the file and
+    reversed (a BIGNUM's little-endian limbs), and a line of the PEM."""
+    r = openssl("pkey", "-in", pki(kind + ".key"), "-outform", "DER")
+    ok(r.returncode == 0, "openssl pkey: %r" % r.stderr)
+    der = r.stdout
+    if kind == "ec":
+        i = der.find(b"\x02\x01\x01\x04\x20")
+        ok(i >= 0, "no EC private key in the DER")
+        chunk = der[i + 5:i + 37]
+    else:
+        chunk = der[-40:-8]
+    with open(pki(kind + ".key"), "rb") as f:
+        pem_line = f.read().splitlines()[2]
+    return [chunk, chunk[::-1], pem_line]
+
+
+@test(timeout=120)
+def private_key_only_in_key_process():
+    if not is_root():
+        skip("needs root to read the processes' memory")
+    for kind in ("ec", "rsa"):
+        with tls_server(kind) as s:
+            for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+                with tls_conn(s.port, client_ctx(kind, version=version)) as c:
+                    eq(c.request("GET", "/index.html").status, 200, "served")
+            kids = children(s.pid)
+            eq(len(kids), 1, "one key process")
+            kp = kids[0]
+            st = status(kp)
+            eq(st["Seccomp"].strip(), "2", "the key process is sealed (Seccomp)")
+            eq(status(s.pid)["Seccomp"].strip(), "2", "the server is sealed")
+            needles = private_needles(kind)
+            # The control: the search finds the key where it is.
+            kmem = writable_memory(kp)
+            ok(needles[0] in kmem or needles[1] in kmem,
+               "%s: the key is not found even in the key process: the search is broken" % kind)
+            mem = writable_memory(s.pid)
+            ok(len(mem) > 1 << 20, "read too little of the server's memory")
+            for n in needles:
+                ok(n not in mem, "%s: the server process holds private key bytes" % kind)
+
+
+@test
+def access_log():
+    with tls_server() as s:
+        with tls_conn(s.port, client_ctx()) as c:
+            for p in ("/index.html", "/missing", "/ranged.bin"):
+                c.request("GET", p)
+        lines = wait_for(lambda: len(s.access_lines()) >= 3 and s.access_lines(), 5)
+        ok(lines, "access log: %r" % s.log())
+        got = [(ACCESS_RE.match(l).group("request"), ACCESS_RE.match(l).group("status"))
+               for l in lines]
+        eq(got, [("GET /index.html HTTP/1.1", "200"), ("GET /missing HTTP/1.1", "404"),
+                 ("GET /ranged.bin HTTP/1.1", "200")], "access log lines")
+
+
+@test
+def clean_stop_under_load():
+    """SIGTERM with TLS connections open: hermit exits 0."""
+    with tls_server() as s:
+        conns = [tls_conn(s.port, client_ctx()) for _ in range(4)]
+        for c in conns:
+            eq(c.request("GET", "/index.html").status, 200, "served")
+        eq(s.stop(), 0, "exit status")
+        for c in conns:
+            c.close()
+
+
+run_all("it_tls")
