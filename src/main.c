@@ -82,13 +82,14 @@ cpu_count(void)
 }
 
 /* Descriptors: one per connection, a quarter more for files being sent,
- * and the fixed ones (each worker's file cache among them). Raise the soft limit while we still may; if the hard
+ * and the fixed ones (each worker's file cache and key-process socket
+ * among them). Raise the soft limit while we still may; if the hard
  * limit is lower, serve fewer connections (and say so when the operator asked
  * for more). One connection on stdio needs only a handful. */
 static unsigned long
 size_fd_limit(struct options *o)
 {
-	const unsigned long fixed = 64 + MAX_LISTENERS + (4UL + FILECACHE_FDS) * o->workers;
+	const unsigned long fixed = 64 + MAX_LISTENERS + (5UL + FILECACHE_FDS) * o->workers;
 	unsigned long conns = o->stdio ? 1 : o->max_connections;
 	unsigned long want = fixed + conns + conns / 4;
 	struct rlimit rl;
@@ -196,6 +197,9 @@ config_from(struct config *cfg, const struct options *o, int rootfd)
 	cfg->grace = o->grace;
 }
 
+/* Every worker gets its own key-process socket. */
+_Static_assert(MAX_WORKERS <= KEYPROC_MAX_WORKERS, "a key-process socket per worker");
+
 /* The key process and the TLS context, when a listener speaks HTTPS. Runs
  * after the other descriptors are closed (the key process's sockets are
  * made here, so they need no place in the keep list) and before
@@ -246,8 +250,6 @@ main(int argc, char **argv)
 	options_parse(argc, argv, &o);
 	if (o.workers == 0)
 		o.workers = cpu_count();
-	if (o.workers > KEYPROC_MAX_WORKERS && o.cert != NULL)
-		o.workers = KEYPROC_MAX_WORKERS;	/* one key-process socket each */
 	/* Before anything else touches OpenSSL (the key process included). */
 	if (o.cert != NULL && !o.audit && tls_init(why, sizeof(why)) == -1)
 		die("%s", why);

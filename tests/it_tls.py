@@ -163,6 +163,49 @@ def pipelined_requests():
         eq(got[2].body, INDEX, "third body")
 
 
+@test(timeout=90)
+def slow_reader_large_file():
+    """A client with a small receive buffer that reads slowly: the server's
+    writes stop and resume many times (each retried with the same bytes),
+    and the file still arrives intact; then the connection serves again."""
+    raw_sock = socket.socket()
+    raw_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw_sock.settimeout(20)
+    raw_sock.connect(("127.0.0.1", shared().port))
+    s = client_ctx().wrap_socket(raw_sock, server_hostname="localhost")
+    s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        buf += s.recv(4096)
+    head, body = buf.split(b"\r\n\r\n", 1)
+    ok(head.startswith(b"HTTP/1.1 200"), "status: %r" % head[:40])
+    chunks = [body]
+    got = len(body)
+    while got < len(BIG):
+        d = s.recv(65536 if got > 1 << 20 else 1024)
+        ok(d, "closed after %d bytes" % got)
+        chunks.append(d)
+        got += len(d)
+        if got < 1 << 20 and len(chunks) % 16 == 0:
+            time.sleep(0.01)
+    ok(b"".join(chunks) == BIG, "the slowly read file differs")
+    c = Conn.wrap(s, 10)
+    eq(c.request("GET", "/index.html").body, INDEX, "the next request")
+    c.close()
+
+
+@test
+def refused_body_lingers_then_closes():
+    """A request with a body it does not read: the error response arrives
+    whole, then a close_notify and the end of the connection."""
+    with tls_conn(shared().port, client_ctx()) as c:
+        c.send(b"POST /index.html HTTP/1.1\r\nHost: a\r\nContent-Length: 20000\r\n\r\n" +
+               b"x" * 5000)
+        r = c.read_response()
+        ok(r.status >= 400, "status %d" % r.status)
+        ok(c.closed(timeout=5), "the connection stayed open")
+
+
 @test
 def alpn():
     port = shared().port
