@@ -217,7 +217,7 @@ tls_gather(const struct options *o, const struct confine *cf, struct keyproc *kp
 	memset(&kc, 0, sizeof(kc));
 	kc.key_paths = keys;
 	kc.nkeys = 1;
-	kc.nworkers = o->workers;
+	kc.nworkers = o->stdio ? 1 : o->workers;
 	kc.drop = geteuid() == 0 && cf->have_target;
 	kc.uid = cf->uid;
 	kc.gid = cf->gid;
@@ -276,9 +276,11 @@ main(int argc, char **argv)
 		nhttps += ls[i].proto == LISTEN_HTTPS;
 	if (nhttps > 0 && o.cert == NULL)
 		die("the socket named https needs --cert and --key");
+	if (o.stdio && o.stdio_tls)
+		nhttps = 1;	/* the connection on stdin/stdout */
 	if (o.cert != NULL && nhttps == 0 && !o.audit)
-		log_warn("--cert and --key: no HTTPS listener (--listen-tls, or a "
-		    "systemd socket named https): not used");
+		log_warn("--cert and --key: no HTTPS listener (--listen-tls, a "
+		    "systemd socket named https, or --stdio --tls): not used");
 	if ((rootfd = open(o.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		snprintf(why, sizeof(why), "%s: %s", o.root, strerror(errno));
 		die("content root %s", why);
@@ -314,7 +316,7 @@ main(int argc, char **argv)
 		return audit_run(&cf);
 
 	/* 4. Workers, waiting at their gate. */
-	srv = o.stdio ? server_prepare_stdio(&cfg, sigfd, peer, why, sizeof(why))
+	srv = o.stdio ? server_prepare_stdio(&cfg, sigfd, peer, o.stdio_tls, why, sizeof(why))
 	    : server_prepare(&cfg, ls, nls, o.workers, sigfd, why, sizeof(why));
 	if (srv == NULL)
 		die("%s", why);

@@ -22,7 +22,7 @@ enum {
 	OPT_HEADER_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_SEND_TIMEOUT, OPT_GRACE,
 	OPT_MIME_TYPES, OPT_ACCESS_LOG, OPT_HIDE_VERSION, OPT_NO_CHROOT,
 	OPT_REQUIRE, OPT_SECCOMP_DEBUG, OPT_AUDIT, OPT_AUDIT_WITHOUT,
-	OPT_LISTEN_TLS, OPT_CERT, OPT_KEY, OPT_TLS_MIN
+	OPT_LISTEN_TLS, OPT_CERT, OPT_KEY, OPT_TLS_MIN, OPT_TLS
 };
 
 static const struct option longopts[] = {
@@ -31,6 +31,7 @@ static const struct option longopts[] = {
 	{ "cert", required_argument, NULL, OPT_CERT },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "tls-min", required_argument, NULL, OPT_TLS_MIN },
+	{ "tls", no_argument, NULL, OPT_TLS },
 	{ "stdio", no_argument, NULL, OPT_STDIO },
 	{ "vhosts", no_argument, NULL, OPT_VHOSTS },
 	{ "user", required_argument, NULL, OPT_USER },
@@ -76,6 +77,7 @@ options_usage(void)
 "      --cert FILE          certificate chain, PEM, the server's own first\n"
 "      --key FILE           its private key, PEM\n"
 "      --tls-min 1.2|1.3    the oldest TLS version accepted [1.2]\n"
+"      --tls                with --stdio: that connection speaks TLS\n"
 "\n"
 "Content:\n"
 "      --vhosts             serve ROOT/HOST/... by the Host header;\n"
@@ -191,6 +193,7 @@ options_parse(int argc, char **argv, struct options *o)
 			break;
 		}
 		case OPT_CERT: o->cert = optarg; break;
+		case OPT_TLS: o->stdio_tls = 1; break;
 		case OPT_KEY: o->key = optarg; break;
 		case OPT_TLS_MIN:
 			if (strcmp(optarg, "1.2") == 0)
@@ -281,6 +284,10 @@ options_parse(int argc, char **argv, struct options *o)
 		bad("stdio", "cannot be combined with --listen or --listen-tls");
 	/* Whether a systemd socket is HTTPS is known only once it is gathered
 	 * (main checks that case); --listen-tls is known now. */
+	if (o->stdio_tls && !o->stdio)
+		bad("tls", "only with --stdio (listeners: --listen-tls)");
+	if (o->stdio_tls && (o->cert == NULL || o->key == NULL))
+		bad("tls", "needs --cert and --key");
 	if (o->nlisten_tls > 0 && o->cert == NULL)
 		bad("listen-tls", "needs --cert and --key");
 	if (o->nlisten_tls > 0 && o->key == NULL)

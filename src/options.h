@@ -19,6 +19,7 @@ struct options {
 	const char *key;	/* --key: PEM private key */
 	unsigned tls_min;	/* --tls-min: 12 or 13 */
 	int stdio;		/* --stdio: one connection on fd 0/1 */
+	int stdio_tls;		/* --tls: that connection speaks TLS */
 	int vhosts;
 	int access_log;
 	int hide_version;

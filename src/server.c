@@ -380,7 +380,7 @@ nonblocking(int fd)
 
 struct server *
 server_prepare_stdio(const struct config *cfg, int sigfd, const char *peer,
-    char *why, size_t whysize)
+    int tls, char *why, size_t whysize)
 {
 	struct server *s = server_new(cfg, sigfd, 1, why, whysize);
 
@@ -395,7 +395,11 @@ server_prepare_stdio(const struct config *cfg, int sigfd, const char *peer,
 		snprintf(why, whysize, "stdin/stdout: O_NONBLOCK: %s", strerror(errno));
 		return NULL;
 	}
-	if ((s->stdio_conn = conn_open(&s->workers[0].ctx, &transport_plain, 0, 1, peer)) == NULL) {
+	/* The main thread is the worker: its handshakes sign through socket 0. */
+	if (tls)
+		keyproc_thread_socket(cfg->keyproc_fds[0]);
+	if ((s->stdio_conn = conn_open(&s->workers[0].ctx, tls ? &transport_tls : &transport_plain,
+	    0, 1, peer)) == NULL) {
 		snprintf(why, whysize, "stdin/stdout: %s", strerror(errno));
 		return NULL;
 	}

@@ -129,7 +129,9 @@ ssl_of(struct transport_io *io)
 
 	if (s != NULL)
 		return s;
-	if ((s = SSL_new(ctx)) == NULL || SSL_set_fd(s, io->rfd) != 1) {
+	/* One socket, or (--stdio) two descriptors, pipes perhaps. */
+	if ((s = SSL_new(ctx)) == NULL || (io->rfd == io->wfd ? SSL_set_fd(s, io->rfd) != 1
+	    : SSL_set_rfd(s, io->rfd) != 1 || SSL_set_wfd(s, io->wfd) != 1)) {
 		SSL_free(s);
 		ERR_clear_error();
 		errno = ENOMEM;
