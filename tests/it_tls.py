@@ -540,6 +540,30 @@ def access_log():
 
 
 @test
+def over_limit_closed_without_handshake():
+    """Beyond --max-connections a TLS connection is closed, not shaken
+    hands with (plain HTTP would get a 503); the held one still works."""
+    with tls_server(args=["--max-connections", "1"]) as s:
+        with tls_conn(s.port, client_ctx()) as held:
+            eq(held.request("GET", "/index.html").status, 200, "the first connection")
+            # A real ClientHello, by hand: the server must answer nothing
+            # (no ServerHello: no handshake, no signature) and close.
+            inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+            obj = client_ctx().wrap_bio(inc, out, server_hostname="localhost")
+            try:
+                obj.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+            hello = out.read()
+            ok(hello[:1] == b"\x16", "a ClientHello was made")
+            t0 = time.monotonic()
+            got = raw(s.port, hello, timeout=4)
+            eq(got, b"", "what a refused connection receives")
+            ok(time.monotonic() - t0 < 3, "closed at once")
+            eq(held.request("GET", "/index.html").body, INDEX, "the first one still served")
+
+
+@test
 def clean_stop_under_load():
     """SIGTERM with TLS connections open: hermit exits 0."""
     with tls_server() as s:
