@@ -151,7 +151,7 @@ ssl_of(struct transport_io *io)
 static ssize_t
 failed(struct transport_io *io, SSL *s, int rc, int reading)
 {
-	int err = SSL_get_error(s, rc), saved = errno;
+	int saved = errno, err = SSL_get_error(s, rc);
 
 	switch (err) {
 	case SSL_ERROR_WANT_READ:
@@ -271,7 +271,7 @@ tls_close(struct transport_io *io)
 	 * server stopping): one non-blocking try, not when a record is still
 	 * half sent (its retry would have to come first). */
 	if (SSL_is_init_finished(s) && !(SSL_get_shutdown(s) & SSL_SENT_SHUTDOWN) &&
-	    SSL_want_nothing(s) && SSL_shutdown(s) < 0)
+	    !SSL_want_write(s) && SSL_shutdown(s) < 0)
 		ERR_clear_error();
 	SSL_free(s);
 	io->tls = NULL;

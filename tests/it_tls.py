@@ -572,6 +572,40 @@ def over_limit_closed_without_handshake():
 
 
 @test
+def idle_close_sends_close_notify():
+    """An idle keep-alive connection closed at its deadline, and one
+    closed by SIGTERM, end with close_notify (a clean TLS end, not a
+    truncation the client must suspect)."""
+    with tls_server(args=["--idle-timeout", "1"]) as s:
+        conns = []
+        for _ in range(2):
+            raw_sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+            t = client_ctx().wrap_socket(raw_sock, server_hostname="localhost",
+                                         suppress_ragged_eofs=False)
+            t.sendall(b"GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n")
+            ok(b"200 OK" in t.recv(65536), "served")
+            conns.append(t)
+        try:
+            eq(conns[0].recv(65536), b"", "idle deadline: the end of the connection")
+        except ssl.SSLEOFError:
+            raise AssertionError("idle deadline: closed without close_notify")
+        for t in conns:
+            t.close()
+    with tls_server() as s:
+        raw_sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        t = client_ctx().wrap_socket(raw_sock, server_hostname="localhost",
+                                     suppress_ragged_eofs=False)
+        t.sendall(b"GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n")
+        ok(b"200 OK" in t.recv(65536), "served")
+        s.proc.send_signal(15)
+        try:
+            eq(t.recv(65536), b"", "SIGTERM: the end of the connection")
+        except ssl.SSLEOFError:
+            raise AssertionError("SIGTERM: closed without close_notify")
+        t.close()
+
+
+@test
 def clean_stop_under_load():
     """SIGTERM with TLS connections open: hermit exits 0."""
     with tls_server() as s:
