@@ -288,6 +288,25 @@ def tls_min_13():
 
 
 @test
+def openssl_config_not_read():
+    """The operator's OpenSSL configuration does not change what hermit
+    offers: one that allows only RSA signatures (which an ECDSA
+    certificate cannot make) leaves the ECDSA server working."""
+    conf = write_file(tempdir(), "openssl.cnf",
+                      "openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\n"
+                      "system_default = sys\n[sys]\n"
+                      "SignatureAlgorithms = RSA-PSS+SHA256:RSA+SHA256\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTEN_")}
+    env["OPENSSL_CONF"] = conf
+    port = free_port()
+    with Server(ROOT, ["--listen-tls", "127.0.0.1:%d" % port, "--cert", pki("ec.crt"),
+                       "--key", pki("ec.key")], listen=False, port=port, env=env) as s:
+        for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+            with tls_conn(s.port, client_ctx(version=version)) as c:
+                eq(c.request("GET", "/index.html").body, INDEX, "served")
+
+
+@test
 def rsa_key():
     with tls_server("rsa") as s:
         for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
