@@ -19,6 +19,8 @@ struct config {
 	unsigned idle_timeout;
 	unsigned send_timeout;
 	unsigned grace;
+	const int *keyproc_fds;	/* HTTPS: worker i signs through keyproc_fds[i];
+				   NULL without HTTPS listeners */
 };
 
 #endif

@@ -173,6 +173,8 @@ conn_close(struct conn_ctx *ctx, struct conn *c)
 	timer_unlink(ctx, c);
 	if (c->file_fd >= 0)
 		close(c->file_fd);
+	if (c->t->close != NULL)
+		c->t->close(&c->io);
 	close(c->io.rfd);
 	if (c->io.wfd != c->io.rfd)
 		close(c->io.wfd);
@@ -541,7 +543,8 @@ release_buffers(struct conn_ctx *ctx, struct conn *c)
 static int
 wait_for_input(struct conn_ctx *ctx, struct conn *c)
 {
-	if (wait_with_epoll(ctx, c, c->out_watched) == -1)
+	/* A TLS read may be waiting for room to write handshake bytes. */
+	if (wait_with_epoll(ctx, c, c->out_watched | (c->io.want == TRANSPORT_WANT_WRITE)) == -1)
 		return -1;
 	if (c->in_len > c->in_off) {
 		if (c->timer != TIMER_HEAD || c->head_request != c->requests)
@@ -649,6 +652,14 @@ conn_event(struct conn_ctx *ctx, struct conn *c, uint32_t events)
 		c->hup = 1;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->writable = 1;
+	if (c->io.want) {
+		/* The transport waited for the other direction (see
+		 * transport.h): whichever event came, both may progress now. A
+		 * wrong guess costs one EAGAIN. Plain never gets here. */
+		c->io.want = 0;
+		if (events)
+			c->readable = c->writable = 1;
+	}
 	run(ctx, c);
 }
 

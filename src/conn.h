@@ -16,7 +16,7 @@
  * past their deadline: a client that trickles its head is closed when the
  * head deadline passes, however busy.
  * Every read, write, sendfile, shutdown and peek goes through the
- * connection's transport (transport.h: plain TCP and stdio, later TLS), and
+ * connection's transport (transport.h: plain TCP and stdio, or TLS), and
  * "no more input for now" is the transport's answer, not conn's guess.
  * conn never exits the process.
  */

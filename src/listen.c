@@ -162,8 +162,9 @@ bind_one(const char *addr, struct listener *l, char *why, size_t whysize)
 	return 0;
 }
 
-/* The name of passed socket i from LISTEN_FDNAMES ("a:b:c"), or "fd N". */
-static void
+/* The name of passed socket i from LISTEN_FDNAMES ("a:b:c"), or "fd N".
+ * Returns 1 when that name is "https". */
+static int
 fd_name(const char *names, unsigned i, int fd, char *out, size_t size)
 {
 	const char *p = names;
@@ -185,8 +186,10 @@ fd_name(const char *names, unsigned i, int fd, char *out, size_t size)
 			name[j] = p[j] > ' ' && p[j] < 0x7f ? p[j] : '?';
 		name[l] = '\0';
 		snprintf(out, size, "%s (fd %d)", name, fd);
-	} else
-		snprintf(out, size, "fd %d", fd);
+		return strcmp(name, "https") == 0;
+	}
+	snprintf(out, size, "fd %d", fd);
+	return 0;
 }
 
 /* Returns the number of sockets systemd passed (0 if none), or -1. */
@@ -216,7 +219,8 @@ from_systemd(struct listener *ls, unsigned max, char *why, size_t whysize)
 		}
 		ls[i].fd = fd;
 		ls[i].own = 0;
-		fd_name(names, i, fd, ls[i].name, sizeof(ls[i].name));
+		ls[i].proto = fd_name(names, i, fd, ls[i].name, sizeof(ls[i].name))
+		    ? LISTEN_HTTPS : LISTEN_HTTP;
 	}
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
@@ -225,8 +229,8 @@ from_systemd(struct listener *ls, unsigned max, char *why, size_t whysize)
 }
 
 int
-listen_gather(const char *const *addrs, unsigned naddrs, struct listener *ls,
-    unsigned *n, char *why, size_t whysize)
+listen_gather(const char *const *addrs, const unsigned char *tls, unsigned naddrs,
+    struct listener *ls, unsigned *n, char *why, size_t whysize)
 {
 	int passed;
 
@@ -244,6 +248,7 @@ listen_gather(const char *const *addrs, unsigned naddrs, struct listener *ls,
 					close(ls[i].fd);
 				return -1;
 			}
+			ls[i].proto = tls[i] ? LISTEN_HTTPS : LISTEN_HTTP;
 		}
 		*n = naddrs;
 		return 0;
@@ -255,12 +260,14 @@ listen_gather(const char *const *addrs, unsigned naddrs, struct listener *ls,
 		}
 		ls[0].fd = 0;
 		ls[0].own = 0;
+		ls[0].proto = LISTEN_HTTP;
 		snprintf(ls[0].name, sizeof(ls[0].name), "stdin");
 		*n = 1;
 		return 0;
 	}
 	if (bind_one(geteuid() == 0 ? "[::]:80" : "[::]:8080", &ls[0], why, whysize) == -1)
 		return -1;
+	ls[0].proto = LISTEN_HTTP;
 	*n = 1;
 	return 0;
 }

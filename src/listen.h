@@ -20,10 +20,14 @@ struct listener {
 	int own;		/* bound here: closed at once on SIGTERM; a passed
 				   socket stays with whoever passed it */
 	char name[80];		/* "127.0.0.1:8080", "[::]:80", or the systemd name */
+	enum listen_proto { LISTEN_HTTP, LISTEN_HTTPS } proto;
+				/* HTTPS: from --listen-tls, or a systemd socket
+				   named "https" in LISTEN_FDNAMES */
 };
 
-/* Fills ls[0..*n). Returns 0, or -1 with a message in why. */
-int listen_gather(const char *const *addrs, unsigned naddrs,
+/* Fills ls[0..*n). addrs[i] speaks HTTPS when tls[i] is set. Returns 0, or
+ * -1 with a message in why. */
+int listen_gather(const char *const *addrs, const unsigned char *tls, unsigned naddrs,
     struct listener *ls, unsigned *n, char *why, size_t whysize);
 
 /* Parses "HOST:PORT", "[V6]:PORT" or ":PORT" into a socket address (no

@@ -5,7 +5,8 @@
  *   1. parse the command line;
  *   2. gather everything from outside the content root: the target identity
  *      (/etc/passwd), the listening sockets, the root directory descriptor,
- *      the mime table;
+ *      the mime table; with HTTPS listeners, the key process (which reads
+ *      the private key itself) and the TLS context with the certificate;
  *   3. confine: chroot, identity drop, capabilities, no_new_privs, Landlock;
  *   4. start the workers (they wait, reading nothing);
  *   5. seal: rlimits and the seccomp filter, on every thread;
@@ -30,6 +31,7 @@
 #include "config.h"
 #include "filecache.h"
 #include "confine.h"
+#include "keyproc.h"
 #include "descriptors.h"
 #include "listen.h"
 #include "log.h"
@@ -37,6 +39,7 @@
 #include "options.h"
 #include "resolve.h"
 #include "server.h"
+#include "tls.h"
 
 #ifdef HERMIT_SANITIZER
 /* LeakSanitizer's check at exit stops the world with clone and ptrace and
@@ -79,13 +82,14 @@ cpu_count(void)
 }
 
 /* Descriptors: one per connection, a quarter more for files being sent,
- * and the fixed ones (each worker's file cache among them). Raise the soft limit while we still may; if the hard
+ * and the fixed ones (each worker's file cache and key-process socket
+ * among them). Raise the soft limit while we still may; if the hard
  * limit is lower, serve fewer connections (and say so when the operator asked
  * for more). One connection on stdio needs only a handful. */
 static unsigned long
 size_fd_limit(struct options *o)
 {
-	const unsigned long fixed = 64 + MAX_LISTENERS + (4UL + FILECACHE_FDS) * o->workers;
+	const unsigned long fixed = 64 + MAX_LISTENERS + (5UL + FILECACHE_FDS) * o->workers;
 	unsigned long conns = o->stdio ? 1 : o->max_connections;
 	unsigned long want = fixed + conns + conns / 4;
 	struct rlimit rl;
@@ -193,23 +197,62 @@ config_from(struct config *cfg, const struct options *o, int rootfd)
 	cfg->grace = o->grace;
 }
 
+/* Every worker gets its own key-process socket. */
+_Static_assert(MAX_WORKERS <= KEYPROC_MAX_WORKERS, "a key-process socket per worker");
+
+/* The key process and the TLS context, when a listener speaks HTTPS. Runs
+ * after the other descriptors are closed (the key process's sockets are
+ * made here, so they need no place in the keep list) and before
+ * confine_enter (the certificate is read before chroot; the key process
+ * drops to the workers' identity itself). */
+static void
+tls_gather(const struct options *o, const struct confine *cf, struct keyproc *kp,
+    struct config *cfg)
+{
+	struct keyproc_config kc;
+	const char *keys[1] = { o->key };
+	char why[512];
+	EVP_PKEY *pkey;
+
+	memset(&kc, 0, sizeof(kc));
+	kc.key_paths = keys;
+	kc.nkeys = 1;
+	kc.nworkers = o->stdio ? 1 : o->workers;
+	kc.drop = geteuid() == 0 && cf->have_target;
+	kc.uid = cf->uid;
+	kc.gid = cf->gid;
+	kc.seccomp_errno = o->seccomp_debug;
+	if (keyproc_start(&kc, kp, why, sizeof(why)) == -1)
+		die("--key: %s", why);
+	if ((pkey = keyproc_pkey(kp, 0)) == NULL)
+		die("--key: the key process's key cannot be used");
+	if (tls_context_new(o->cert, pkey, o->tls_min, why, sizeof(why)) == -1)
+		die("%s", why);
+	EVP_PKEY_free(pkey);	/* the context holds its own reference */
+	cfg->keyproc_fds = kp->fds;
+}
+
 int
 main(int argc, char **argv)
 {
 	static struct listener ls[MAX_LISTENERS];
+	static struct keyproc kp;
 	struct options o;
 	struct config cfg;
 	struct confine cf;
 	struct server *srv;
 	char why[512], line[512], peer[48];
 	int keep[DESCRIPTORS_KEEP_MAX];
-	unsigned nls = 0, nkeep;
+	unsigned nls = 0, nkeep, nhttps = 0;
 	int rootfd, sigfd, status;
 
 	/* 1. The command line. */
 	options_parse(argc, argv, &o);
 	if (o.workers == 0)
 		o.workers = cpu_count();
+	/* Before anything else touches OpenSSL (the key process included). */
+	if (o.cert != NULL && !o.audit && tls_init(why, sizeof(why)) == -1)
+		die("%s", why);
 
 	/* 2. Gather: identity, sockets, root, tables. */
 	memset(&cf, 0, sizeof(cf));
@@ -227,8 +270,17 @@ main(int argc, char **argv)
 	if (o.mime_types != NULL && mime_load(o.mime_types, why, sizeof(why)) == -1)
 		die("--mime-types: %s", why);
 	if (!o.stdio && !o.audit &&
-	    listen_gather(o.listen, o.nlisten, ls, &nls, why, sizeof(why)) == -1)
+	    listen_gather(o.listen, o.listen_tls, o.nlisten, ls, &nls, why, sizeof(why)) == -1)
 		die("%s", why);
+	for (unsigned i = 0; i < nls; i++)
+		nhttps += ls[i].proto == LISTEN_HTTPS;
+	if (nhttps > 0 && o.cert == NULL)
+		die("the socket named https needs --cert and --key");
+	if (o.stdio && o.stdio_tls)
+		nhttps = 1;	/* the connection on stdin/stdout */
+	if (o.cert != NULL && nhttps == 0 && !o.audit)
+		log_warn("--cert and --key: no HTTPS listener (--listen-tls, a "
+		    "systemd socket named https, or --stdio --tls): not used");
 	if ((rootfd = open(o.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		snprintf(why, sizeof(why), "%s: %s", o.root, strerror(errno));
 		die("content root %s", why);
@@ -251,6 +303,8 @@ main(int argc, char **argv)
 	cf.root_fd = rootfd;
 	cf.max_fds = size_fd_limit(&o);
 	config_from(&cfg, &o, rootfd);
+	if (nhttps > 0)
+		tls_gather(&o, &cf, &kp, &cfg);
 	if (o.stdio)
 		stdio_peer(peer, sizeof(peer));
 
@@ -262,7 +316,7 @@ main(int argc, char **argv)
 		return audit_run(&cf);
 
 	/* 4. Workers, waiting at their gate. */
-	srv = o.stdio ? server_prepare_stdio(&cfg, sigfd, peer, why, sizeof(why))
+	srv = o.stdio ? server_prepare_stdio(&cfg, sigfd, peer, o.stdio_tls, why, sizeof(why))
 	    : server_prepare(&cfg, ls, nls, o.workers, sigfd, why, sizeof(why));
 	if (srv == NULL)
 		die("%s", why);
@@ -285,5 +339,9 @@ main(int argc, char **argv)
 	server_start(srv);
 	status = server_run(srv);
 	server_free(srv);
+	if (nhttps > 0) {
+		tls_context_free();
+		keyproc_free(&kp);
+	}
 	return status;
 }

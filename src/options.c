@@ -21,11 +21,17 @@ enum {
 	OPT_MAX_HEADER_BYTES, OPT_MAX_HEADER_FIELDS, OPT_MAX_REQUESTS,
 	OPT_HEADER_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_SEND_TIMEOUT, OPT_GRACE,
 	OPT_MIME_TYPES, OPT_ACCESS_LOG, OPT_HIDE_VERSION, OPT_NO_CHROOT,
-	OPT_REQUIRE, OPT_SECCOMP_DEBUG, OPT_AUDIT, OPT_AUDIT_WITHOUT
+	OPT_REQUIRE, OPT_SECCOMP_DEBUG, OPT_AUDIT, OPT_AUDIT_WITHOUT,
+	OPT_LISTEN_TLS, OPT_CERT, OPT_KEY, OPT_TLS_MIN, OPT_TLS
 };
 
 static const struct option longopts[] = {
 	{ "listen", required_argument, NULL, 'l' },
+	{ "listen-tls", required_argument, NULL, OPT_LISTEN_TLS },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "tls-min", required_argument, NULL, OPT_TLS_MIN },
+	{ "tls", no_argument, NULL, OPT_TLS },
 	{ "stdio", no_argument, NULL, OPT_STDIO },
 	{ "vhosts", no_argument, NULL, OPT_VHOSTS },
 	{ "user", required_argument, NULL, OPT_USER },
@@ -64,6 +70,14 @@ options_usage(void)
 "                           or a listening socket on stdin are used instead.\n"
 "      --stdio              serve one connection on stdin/stdout, then exit\n"
 "                           (inetd, tcpserver, systemd Accept=yes)\n"
+"\n"
+"HTTPS (the private key stays in a separate key process):\n"
+"      --listen-tls ADDR    serve HTTPS on ADDR (repeatable); a systemd socket\n"
+"                           named \"https\" (LISTEN_FDNAMES) is HTTPS too\n"
+"      --cert FILE          certificate chain, PEM, the server's own first\n"
+"      --key FILE           its private key, PEM\n"
+"      --tls-min 1.2|1.3    the oldest TLS version accepted [1.2]\n"
+"      --tls                with --stdio: that connection speaks TLS\n"
 "\n"
 "Content:\n"
 "      --vhosts             serve ROOT/HOST/... by the Host header;\n"
@@ -159,20 +173,36 @@ options_parse(int argc, char **argv, struct options *o)
 	o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
 	o->send_timeout = DEFAULT_SEND_TIMEOUT;
 	o->grace = DEFAULT_GRACE_PERIOD;
+	o->tls_min = 12;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":l:hV", longopts, &idx)) != -1) {
 		switch (c) {
-		case 'l': {
+		case 'l':
+		case OPT_LISTEN_TLS: {
+			const char *name = c == 'l' ? "listen" : "listen-tls";
 			struct sockaddr_storage ss;
 			unsigned len;
 			if (o->nlisten == MAX_LISTENERS)
-				bad("listen", "too many addresses");
+				bad(name, "too many addresses");
 			if (listen_parse_addr(optarg, &ss, &len) == -1)
-				bad("listen", "expects 127.0.0.1:8080, [::1]:8080 or :8080");
+				bad(name, "expects 127.0.0.1:8080, [::1]:8080 or :8080");
+			o->listen_tls[o->nlisten] = c != 'l';
+			o->nlisten_tls += c != 'l';
 			o->listen[o->nlisten++] = optarg;
 			break;
 		}
+		case OPT_CERT: o->cert = optarg; break;
+		case OPT_TLS: o->stdio_tls = 1; break;
+		case OPT_KEY: o->key = optarg; break;
+		case OPT_TLS_MIN:
+			if (strcmp(optarg, "1.2") == 0)
+				o->tls_min = 12;
+			else if (strcmp(optarg, "1.3") == 0)
+				o->tls_min = 13;
+			else
+				bad("tls-min", "expects 1.2 or 1.3");
+			break;
 		case OPT_STDIO: o->stdio = 1; break;
 		case OPT_VHOSTS: o->vhosts = 1; break;
 		case OPT_USER:
@@ -251,7 +281,19 @@ options_parse(int argc, char **argv, struct options *o)
 	}
 	o->root = argv[optind];
 	if (o->stdio && o->nlisten > 0)
-		bad("stdio", "cannot be combined with --listen");
+		bad("stdio", "cannot be combined with --listen or --listen-tls");
+	/* Whether a systemd socket is HTTPS is known only once it is gathered
+	 * (main checks that case); --listen-tls is known now. */
+	if (o->stdio_tls && !o->stdio)
+		bad("tls", "only with --stdio (listeners: --listen-tls)");
+	if (o->stdio_tls && (o->cert == NULL || o->key == NULL))
+		bad("tls", "needs --cert and --key");
+	if (o->nlisten_tls > 0 && o->cert == NULL)
+		bad("listen-tls", "needs --cert and --key");
+	if (o->nlisten_tls > 0 && o->key == NULL)
+		bad("listen-tls", "needs --key (the certificate's private key)");
+	if ((o->cert == NULL) != (o->key == NULL))
+		bad(o->cert == NULL ? "key" : "cert", "needs both --cert and --key");
 	if (o->audit_without && !o->audit)
 		bad("audit-without", "only with --audit");
 }

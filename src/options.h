@@ -11,9 +11,15 @@
 
 struct options {
 	const char *root;
-	const char *listen[MAX_LISTENERS];
+	const char *listen[MAX_LISTENERS];	/* --listen and --listen-tls, in order */
+	unsigned char listen_tls[MAX_LISTENERS];	/* listen[i] is from --listen-tls */
 	unsigned nlisten;
+	unsigned nlisten_tls;
+	const char *cert;	/* --cert: PEM chain, leaf first */
+	const char *key;	/* --key: PEM private key */
+	unsigned tls_min;	/* --tls-min: 12 or 13 */
 	int stdio;		/* --stdio: one connection on fd 0/1 */
+	int stdio_tls;		/* --tls: that connection speaks TLS */
 	int vhosts;
 	int access_log;
 	int hide_version;

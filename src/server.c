@@ -18,8 +18,10 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "keyproc.h"
 #include "log.h"
 #include "server.h"
+#include "tls.h"
 #include "transport.h"
 
 #define EVENTS_PER_WAIT 256
@@ -94,11 +96,17 @@ pause_accepting(struct worker *w)
 static void
 refuse(const struct transport *t, int fd)
 {
-	struct transport_io io = { fd, fd, 1 };
+	struct transport_io io = { .rfd = fd, .wfd = fd, .w_socket = 1 };
 	char sink[4096];
 	int drained;
 	ssize_t n;
 
+	/* Over TLS a 503 would first cost a handshake (a signature from the
+	 * key process) for a connection we cannot serve: it is just closed. */
+	if (t != &transport_plain) {
+		close(fd);
+		return;
+	}
 	n = t->recv(&io, sink, sizeof(sink), &drained);
 	n = t->send(&io, unavailable, sizeof(unavailable) - 1, 0);
 	(void)n;
@@ -264,6 +272,9 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 
+	/* This thread's handshakes sign through its own key-process socket. */
+	if (w->srv->cfg->keyproc_fds != NULL)
+		keyproc_thread_socket(w->srv->cfg->keyproc_fds[w - w->srv->workers]);
 	/* Twice: "started" (the thread's own start-up, which may make system
 	 * calls the seal forbids, is over) and then "released" (sealed). */
 	pthread_barrier_wait(&w->srv->gate);
@@ -337,7 +348,7 @@ server_prepare(const struct config *cfg, const struct listener *ls, unsigned nls
 		s->ls[i].source = SOURCE_LISTENER;
 		s->ls[i].fd = ls[i].fd;
 		s->ls[i].own = ls[i].own;
-		s->ls[i].transport = &transport_plain;
+		s->ls[i].transport = ls[i].proto == LISTEN_HTTPS ? &transport_tls : &transport_plain;
 	}
 	s->nls = nls;
 	if ((s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
@@ -369,7 +380,7 @@ nonblocking(int fd)
 
 struct server *
 server_prepare_stdio(const struct config *cfg, int sigfd, const char *peer,
-    char *why, size_t whysize)
+    int tls, char *why, size_t whysize)
 {
 	struct server *s = server_new(cfg, sigfd, 1, why, whysize);
 
@@ -384,7 +395,11 @@ server_prepare_stdio(const struct config *cfg, int sigfd, const char *peer,
 		snprintf(why, whysize, "stdin/stdout: O_NONBLOCK: %s", strerror(errno));
 		return NULL;
 	}
-	if ((s->stdio_conn = conn_open(&s->workers[0].ctx, &transport_plain, 0, 1, peer)) == NULL) {
+	/* The main thread is the worker: its handshakes sign through socket 0. */
+	if (tls)
+		keyproc_thread_socket(cfg->keyproc_fds[0]);
+	if ((s->stdio_conn = conn_open(&s->workers[0].ctx, tls ? &transport_tls : &transport_plain,
+	    0, 1, peer)) == NULL) {
 		snprintf(why, whysize, "stdin/stdout: %s", strerror(errno));
 		return NULL;
 	}

@@ -24,8 +24,10 @@ struct server;
 
 struct server *server_prepare(const struct config *cfg, const struct listener *ls,
     unsigned nls, unsigned workers, int sigfd, char *why, size_t whysize);
+/* tls: the connection speaks TLS (cfg->keyproc_fds[0] is then the calling
+ * thread's key-process socket). */
 struct server *server_prepare_stdio(const struct config *cfg, int sigfd, const char *peer,
-    char *why, size_t whysize);
+    int tls, char *why, size_t whysize);
 void server_start(struct server *s);
 int server_run(struct server *s);
 /* After server_run(): frees every worker's state (so that leak checkers

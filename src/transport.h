@@ -14,6 +14,15 @@
  *                  file ended early (it shrank), or -1 with errno.
  *   shutdown_write the end of output (FIN; with TLS, close_notify first).
  *   input_waiting  the client has sent bytes not read yet (a peek).
+ *   close          (optional, NULL for plain) frees what the transport
+ *                  holds for the connection; conn calls it before closing
+ *                  the descriptors.
+ * A transport may need the other direction to make progress (TLS: a read
+ * that must first write handshake bytes, or a write that must first read):
+ * it then fails with EAGAIN and sets io->want to TRANSPORT_WANT_WRITE or
+ * TRANSPORT_WANT_READ, and conn waits for that readiness event instead
+ * (and treats any event as a reason to retry both directions). Plain never
+ * sets it.
  * None of them blocks: conn hands them non-blocking descriptors (regular
  * files on stdio aside, which never block).
  */
@@ -23,9 +32,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+enum { TRANSPORT_WANT_READ = 1, TRANSPORT_WANT_WRITE = 2 };
+
 struct transport_io {
 	int rfd, wfd;		/* the same socket, or stdin and stdout */
 	unsigned char w_socket;	/* wfd is a socket: send() flags apply */
+	unsigned char want;	/* 0, or TRANSPORT_WANT_*: see above */
+	void *tls;		/* the TLS transport's per-connection state */
 };
 
 struct transport {
@@ -35,6 +48,7 @@ struct transport {
 	ssize_t (*send_file)(struct transport_io *io, int fd, off_t *off, size_t len);
 	int (*shutdown_write)(struct transport_io *io);
 	int (*input_waiting)(struct transport_io *io);
+	void (*close)(struct transport_io *io);
 };
 
 extern const struct transport transport_plain;
