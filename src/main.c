@@ -127,7 +127,7 @@ stdio_peer(char *out, size_t size)
 		snprintf(out, size, "%s", env);
 		return;
 	}
-	if (env != NULL)
+	if (env != NULL && env[0] != '\0')
 		log_warn("TCPREMOTEIP is not an IP address: ignored");
 	if (getpeername(0, (struct sockaddr *)&ss, &sl) == 0) {
 		listen_format_ip(&ss, out, size);
