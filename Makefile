@@ -65,6 +65,9 @@ $(BUILD)/%.o: src/%.c src/*.h | $(BUILD)
 $(BUILD)/test_%: tests/test_%.c tests/unit.h $(OBJS)
 	$(CC) $(ALL_CFLAGS) -iquote src -o $@ $< $(OBJS) $(ALL_LDFLAGS) $(LIBS)
 
+$(BUILD)/bench_handshake: tests/bench_handshake.c $(OBJS)
+	$(CC) $(ALL_CFLAGS) -iquote src -o $@ $< $(OBJS) $(ALL_LDFLAGS) $(LIBS)
+
 $(BUILD):
 	mkdir -p $(BUILD)
 
@@ -76,8 +79,8 @@ run: $(BIN)
 check: $(BUILD)/.test-deps $(BIN) unit
 	./tests/check.sh $(BUILD) ./$(BIN)
 
-bench: $(BIN)
-	./tests/bench.sh ./$(BIN)
+bench: $(BIN) $(BUILD)/bench_handshake
+	./tests/bench.sh ./$(BIN) $(BUILD)/bench_handshake
 
 install: $(BIN) install-units
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8

@@ -1,13 +1,19 @@
 #!/bin/bash
-# bench.sh BIN: the project's own load test. Starts BIN on a free loopback
-# port over a generated content tree, runs wrk for a few workloads, and
-# prints requests/s and the server's CPU time per request (user + system,
-# from /proc/PID/stat), which is the figure that compares across machines.
-# Bounded: DURATION seconds per workload (default 5).
+# bench.sh BIN [BENCH_HANDSHAKE]: the project's own load test. Starts BIN
+# on two free loopback ports (HTTP, and HTTPS with a fresh ECDSA P-256
+# certificate) over a generated content tree, runs wrk for a few workloads,
+# and prints requests/s and the server's CPU time per request (user +
+# system, from /proc/PID/stat, the key process's included), which is the
+# figure that compares across machines. Then BENCH_HANDSHAKE (make bench
+# builds it) measures what keeping the key in the key process costs per
+# full handshake. Bounded: DURATION seconds per workload (default 5).
 set -euo pipefail
 bin=$(realpath "$1")
+handshake_bench=${2:-}
 duration=${DURATION:-5}
-command -v wrk >/dev/null || { echo "bench: wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+for tool in wrk openssl; do
+	command -v $tool >/dev/null || { echo "bench: $tool is missing: apt-get install -y $tool" >&2; exit 1; }
+done
 
 dir=$(mktemp -d)
 pid=
@@ -19,22 +25,40 @@ trap cleanup EXIT INT TERM
 chmod 755 "$dir"
 head -c 1024 /dev/urandom >"$dir/1k.bin"
 head -c 262144 /dev/urandom >"$dir/256k.bin"
+head -c 10485760 /dev/urandom >"$dir/10m.bin"
 mkdir "$dir/many"
 for i in $(seq -w 0 399); do head -c $((512 + 10#$i * 9)) /dev/urandom >"$dir/many/f$i.html"; done
 chmod -R a+rX "$dir"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# The certificate and key live outside the served tree.
+tls=$(mktemp -d)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -keyout "$tls/privkey.pem" -out "$tls/fullchain.pem" 2>/dev/null
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+tport=$(free_port)
 user=()
 [ "$(id -u)" = 0 ] && user=(--user nobody)
-"$bin" --listen "127.0.0.1:$port" "${user[@]}" --access-log off "$dir" 2>"$dir/.log" &
+"$bin" --listen "127.0.0.1:$port" --listen-tls "127.0.0.1:$tport" \
+    --cert "$tls/fullchain.pem" --key "$tls/privkey.pem" \
+    "${user[@]}" --access-log off "$dir" 2>"$dir/.log" &
 pid=$!
 for _ in $(seq 50); do
 	curl -fsS -o /dev/null "http://127.0.0.1:$port/1k.bin" 2>/dev/null && break
 	sleep 0.1
 done
+rm -rf "$tls"	# read at start; not needed any more
 
 hz=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+# hermit and its key process (signatures are part of a handshake's cost).
+cpu_ticks() {
+	local p t=0
+	for p in $pid $(pgrep -P "$pid"); do
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+	done
+	echo $t
+}
 
 cat >"$dir/many.lua" <<'LUA'
 local i = 0
@@ -52,11 +76,11 @@ end
 request = function() return req end
 LUA
 
-run() {	# name conns path [wrk options]
-	local name=$1 conns=$2 path=$3 before after reqs
+run() {	# name conns url [wrk options]
+	local name=$1 conns=$2 url=$3 before after reqs
 	shift 3
 	before=$(cpu_ticks)
-	out=$(timeout $((duration + 10)) wrk -t1 -c"$conns" -d"${duration}s" "$@" "http://127.0.0.1:$port$path")
+	out=$(timeout $((duration + 10)) wrk -t1 -c"$conns" -d"${duration}s" "$@" "$url")
 	after=$(cpu_ticks)
 	reqs=$(echo "$out" | awk '/requests in/ {print $1}')
 	awk -v n="$name" -v r="$reqs" -v d="$duration" -v t=$((after - before)) -v hz="$hz" \
@@ -65,8 +89,30 @@ run() {	# name conns path [wrk options]
 }
 
 echo "hermit bench: $duration s per workload, wrk -t1, server CPU from /proc"
-run 1k-ka 64 /1k.bin
-run 1k-pipe 64 /1k.bin -s "$dir/pipe.lua"
-run many-ka 64 / -s "$dir/many.lua"
-run 256k-ka 32 /256k.bin
-run 1k-close 32 /1k.bin -H "Connection: close"
+http=http://127.0.0.1:$port https=https://127.0.0.1:$tport
+run 1k-ka 64 $http/1k.bin
+run 1k-pipe 64 $http/1k.bin -s "$dir/pipe.lua"
+run many-ka 64 $http/ -s "$dir/many.lua"
+run 256k-ka 32 $http/256k.bin
+run 10m-ka 8 $http/10m.bin
+run 1k-close 32 $http/1k.bin -H "Connection: close"
+echo "over TLS (ECDSA P-256; wrk offers no session: a close is a full handshake)"
+run tls-1k-ka 64 $https/1k.bin
+run tls-256k 32 $https/256k.bin
+run tls-10m 8 $https/10m.bin
+run tls-fullhs 32 $https/1k.bin -H "Connection: close"
+
+# Resumed handshakes: openssl s_time offers the previous session each time.
+before=$(cpu_ticks)
+out=$(timeout $((duration + 10)) openssl s_time -connect "127.0.0.1:$tport" -reuse \
+    -time "$duration" -www /1k.bin 2>&1 | grep -E 'connections in [0-9]+ real seconds' | tail -n 1)
+after=$(cpu_ticks)
+awk -v n=tls-resumed -v c="$(echo "$out" | awk '{print $1}')" -v s="$(echo "$out" | awk '{print $4}')" \
+    -v t=$((after - before)) -v hz="$hz" \
+    'BEGIN { printf "%-10s %12.0f conn/s %7.1f us CPU/connection (openssl s_time -reuse: one client, resumed)\n", n, (s ? c / s : 0), (c ? t / hz * 1e6 / c : 0) }'
+
+if [ -n "$handshake_bench" ]; then
+	echo
+	echo "the key process's cost (in memory, no sockets):"
+	"$handshake_bench" 1000 5
+fi
