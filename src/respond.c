@@ -117,8 +117,8 @@ response_init(struct response *res, int status, int must_close)
 /* The error page; extra is an additional header line (with CRLF) or NULL. */
 static size_t
 error_page(const struct config *cfg, int tls, int status, int must_close, int minor,
-    int head_only,
-    const char *extra, const char *date, char *out, size_t size, struct response *res)
+    int head_only, const char *extra, const char *date, char *out, size_t size,
+    struct response *res)
 {
 	struct head h = { out, 0, size, 0 };
 	const char *why = reason[status] ? reason[status] : "Error";

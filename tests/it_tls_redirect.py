@@ -345,6 +345,31 @@ def stdio_plain_redirects():
 
 
 @test
+def systemd_sockets_by_name():
+    """Passed sockets: the one named https speaks TLS and carries HSTS; one
+    with another name is plain HTTP and redirected."""
+    tls_ls, plain_ls = socket.socket(), socket.socket()
+    for ls in (tls_ls, plain_ls):
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(16)
+    port, plain_port = tls_ls.getsockname()[1], plain_ls.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTEN_")}
+    env["LISTEN_FDS"] = "2"
+    env["LISTEN_FDNAMES"] = "https:http"
+    try:
+        with Server(ROOT, ["--cert", CERT, "--key", KEY, "--redirect-https", "--hsts", "60"],
+                    listen=False, port=port, env=env,
+                    fds={3: tls_ls.fileno(), 4: plain_ls.fileno()}, listen_pid=True):
+            with tls_conn(port) as c:
+                r = c.request("GET", "/index.html")
+                eq((r.status, hsts_of(r)), (200, ["max-age=60"]), "the https socket")
+            get_301(plain_port, "/index.html", "example.org", "https://example.org/index.html")
+    finally:
+        tls_ls.close()
+        plain_ls.close()
+
+
+@test
 def plain_http_to_tls_port_closed():
     """Plain HTTP on the TLS port is closed unanswered (no 400 over plain
     text, no redirect), with or without these options."""
