@@ -19,6 +19,15 @@ struct config {
 	unsigned idle_timeout;
 	unsigned send_timeout;
 	unsigned grace;
+	/* --redirect-https: requests over plain HTTP get a 301 to https://,
+	   except under /.well-known/acme-challenge/; https_port 443 is left
+	   out of the Location. */
+	int redirect_https;
+	unsigned https_port;
+	/* --hsts: "Strict-Transport-Security: max-age=N\r\n", built once;
+	   hsts_len 0 without --hsts. Sent on every response over TLS. */
+	char hsts[64];
+	unsigned hsts_len;
 	const int *keyproc_fds;	/* HTTPS: worker i signs through keyproc_fds[i];
 				   NULL without HTTPS listeners */
 };

@@ -296,6 +296,7 @@ process(struct conn_ctx *ctx, struct conn *c)
 {
 	const struct config *cfg = ctx->cfg;
 	int produced = 0;
+	int tls = c->t != &transport_plain;	/* the only other transport is TLS */
 
 	while (c->in_off < c->in_len && !c->close_after && c->file_fd < 0 &&
 	    OUT_BUFFER_BYTES - c->out_len >= RESPONSE_HEAD_MAX) {
@@ -315,7 +316,7 @@ process(struct conn_ctx *ctx, struct conn *c)
 		}
 		if (r < 0) {
 			/* Even a refused HEAD gets no body (RFC 9110 §9.3.2). */
-			n = respond_error(cfg, -r, 1, request_is_head(p, avail), ctx->date,
+			n = respond_error(cfg, tls, -r, 1, request_is_head(p, avail), ctx->date,
 			    c->out + c->out_len, OUT_BUFFER_BYTES - c->out_len, &res);
 			log_response(ctx, c, NULL, p, avail, &res);
 			c->in_off = c->in_len;
@@ -324,7 +325,7 @@ process(struct conn_ctx *ctx, struct conn *c)
 			int keep_alive_ok = !ctx->stopping && c->requests + 1 < cfg->max_requests;
 			c->requests++;
 			n = respond_request(cfg, ctx->files, ctx->now_ms, ctx->now, &req,
-			    keep_alive_ok, ctx->date, c->out + c->out_len,
+			    tls, keep_alive_ok, ctx->date, c->out + c->out_len,
 			    OUT_BUFFER_BYTES - c->out_len, &res);
 			log_response(ctx, c, &req, p, (size_t)r, &res);
 			c->in_off += (unsigned)r;

@@ -75,6 +75,10 @@
 #define LOCAL_RTT_US 250
 #define LOCAL_SNDBUF_BYTES (256 * 1024)
 
+/* --hsts SECONDS at most: ten years. Browsers cap what they keep anyway
+ * (Chromium one year); a larger number is more likely a typo. */
+#define MAX_HSTS_SECONDS 315360000
+
 /* Spare buffers a worker keeps for reuse instead of returning them to malloc. */
 #define BUFFER_POOL_KEEP 64
 

@@ -195,6 +195,11 @@ config_from(struct config *cfg, const struct options *o, int rootfd)
 	cfg->idle_timeout = o->idle_timeout;
 	cfg->send_timeout = o->send_timeout;
 	cfg->grace = o->grace;
+	cfg->redirect_https = o->redirect_https;
+	cfg->https_port = o->https_port;
+	if (o->hsts)
+		cfg->hsts_len = (unsigned)snprintf(cfg->hsts, sizeof(cfg->hsts),
+		    "Strict-Transport-Security: max-age=%u\r\n", o->hsts_seconds);
 }
 
 /* Every worker gets its own key-process socket. */
@@ -281,6 +286,9 @@ main(int argc, char **argv)
 	if (o.cert != NULL && nhttps == 0 && !o.audit)
 		log_warn("--cert and --key: no HTTPS listener (--listen-tls, a "
 		    "systemd socket named https, or --stdio --tls): not used");
+	if (o.hsts && nhttps == 0 && !o.audit)
+		log_warn("--hsts: no HTTPS listener: never sent (browsers ignore it "
+		    "over plain HTTP)");
 	if ((rootfd = open(o.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		snprintf(why, sizeof(why), "%s: %s", o.root, strerror(errno));
 		die("content root %s", why);

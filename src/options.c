@@ -22,7 +22,8 @@ enum {
 	OPT_HEADER_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_SEND_TIMEOUT, OPT_GRACE,
 	OPT_MIME_TYPES, OPT_ACCESS_LOG, OPT_HIDE_VERSION, OPT_NO_CHROOT,
 	OPT_REQUIRE, OPT_SECCOMP_DEBUG, OPT_AUDIT, OPT_AUDIT_WITHOUT,
-	OPT_LISTEN_TLS, OPT_CERT, OPT_KEY, OPT_TLS_MIN, OPT_TLS
+	OPT_LISTEN_TLS, OPT_CERT, OPT_KEY, OPT_TLS_MIN, OPT_TLS,
+	OPT_REDIRECT_HTTPS, OPT_HSTS
 };
 
 static const struct option longopts[] = {
@@ -32,6 +33,8 @@ static const struct option longopts[] = {
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "tls-min", required_argument, NULL, OPT_TLS_MIN },
 	{ "tls", no_argument, NULL, OPT_TLS },
+	{ "redirect-https", optional_argument, NULL, OPT_REDIRECT_HTTPS },
+	{ "hsts", required_argument, NULL, OPT_HSTS },
 	{ "stdio", no_argument, NULL, OPT_STDIO },
 	{ "vhosts", no_argument, NULL, OPT_VHOSTS },
 	{ "user", required_argument, NULL, OPT_USER },
@@ -78,6 +81,11 @@ options_usage(void)
 "      --key FILE           its private key, PEM\n"
 "      --tls-min 1.2|1.3    the oldest TLS version accepted [1.2]\n"
 "      --tls                with --stdio: that connection speaks TLS\n"
+"      --redirect-https[=PORT]  answer plain HTTP with 301 to https://HOST\n"
+"                           (:PORT when not 443), except for\n"
+"                           /.well-known/acme-challenge/ (served as usual)\n"
+"      --hsts SECONDS       Strict-Transport-Security: max-age=SECONDS on\n"
+"                           every HTTPS response (0 to %u)\n"
 "\n"
 "Content:\n"
 "      --vhosts             serve ROOT/HOST/... by the Host header;\n"
@@ -114,7 +122,7 @@ options_usage(void)
 "\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n",
-	    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEADER_BYTES,
+	    MAX_HSTS_SECONDS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEADER_BYTES,
 	    DEFAULT_MAX_HEADER_FIELDS, DEFAULT_MAX_REQUESTS,
 	    DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_SEND_TIMEOUT,
 	    DEFAULT_GRACE_PERIOD);
@@ -202,6 +210,17 @@ options_parse(int argc, char **argv, struct options *o)
 				o->tls_min = 13;
 			else
 				bad("tls-min", "expects 1.2 or 1.3");
+			break;
+		case OPT_REDIRECT_HTTPS:
+			o->redirect_https = 1;
+			/* "--redirect-https PORT" would take PORT for ROOT:
+			 * the port is given with '=' only. */
+			o->https_port = optarg == NULL ? 443 :
+			    number("redirect-https", optarg, 1, 65535);
+			break;
+		case OPT_HSTS:
+			o->hsts = 1;
+			o->hsts_seconds = number("hsts", optarg, 0, MAX_HSTS_SECONDS);
 			break;
 		case OPT_STDIO: o->stdio = 1; break;
 		case OPT_VHOSTS: o->vhosts = 1; break;

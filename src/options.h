@@ -18,6 +18,10 @@ struct options {
 	const char *cert;	/* --cert: PEM chain, leaf first */
 	const char *key;	/* --key: PEM private key */
 	unsigned tls_min;	/* --tls-min: 12 or 13 */
+	int redirect_https;	/* --redirect-https[=PORT] */
+	unsigned https_port;	/* its PORT, 443 unless given */
+	int hsts;		/* --hsts given */
+	unsigned hsts_seconds;
 	int stdio;		/* --stdio: one connection on fd 0/1 */
 	int stdio_tls;		/* --tls: that connection speaks TLS */
 	int vhosts;

@@ -75,8 +75,10 @@ put_u64(struct head *h, uint64_t v)
 	put(h, digits + sizeof(digits) - n, n);
 }
 
+/* tls: the response goes out over TLS, where --hsts applies (RFC 6797
+ * §7.2: never over plain HTTP). */
 static void
-status_line(struct head *h, const struct config *cfg, int status, const char *date)
+status_line(struct head *h, const struct config *cfg, int tls, int status, const char *date)
 {
 	PUTS(h, "HTTP/1.1 ");
 	put_u64(h, (uint64_t)status);
@@ -88,6 +90,8 @@ status_line(struct head *h, const struct config *cfg, int status, const char *da
 		PUTS(h, "\r\nServer: hermit/" HERMIT_VERSION "\r\nDate: ");
 	put(h, date, HTTPDATE_LEN);
 	PUTS(h, "\r\nX-Content-Type-Options: nosniff\r\n");
+	if (tls)
+		put(h, cfg->hsts, cfg->hsts_len);
 }
 
 static void
@@ -112,8 +116,9 @@ response_init(struct response *res, int status, int must_close)
 
 /* The error page; extra is an additional header line (with CRLF) or NULL. */
 static size_t
-error_page(const struct config *cfg, int status, int must_close, int minor, int head_only,
-    const char *extra, const char *date, char *out, size_t size, struct response *res)
+error_page(const struct config *cfg, int tls, int status, int must_close, int minor,
+    int head_only, const char *extra, const char *date, char *out, size_t size,
+    struct response *res)
 {
 	struct head h = { out, 0, size, 0 };
 	const char *why = reason[status] ? reason[status] : "Error";
@@ -122,7 +127,7 @@ error_page(const struct config *cfg, int status, int must_close, int minor, int 
 	uint64_t body = 16 + 11 + whylen + 9 + 8 + whylen + 6;
 
 	response_init(res, status, must_close);
-	status_line(&h, cfg, status, date);
+	status_line(&h, cfg, tls, status, date);
 	PUTS(&h, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
 	put_u64(&h, body);
 	PUTS(&h, "\r\n");
@@ -146,23 +151,23 @@ error_page(const struct config *cfg, int status, int must_close, int minor, int 
 }
 
 size_t
-respond_error(const struct config *cfg, int status, int must_close, int head_only,
-    const char *date, char *out, size_t size, struct response *res)
+respond_error(const struct config *cfg, int tls, int status, int must_close,
+    int head_only, const char *date, char *out, size_t size, struct response *res)
 {
 	res->vhost[0] = '\0';
-	return error_page(cfg, status, must_close, 1, head_only, NULL, date, out, size, res);
+	return error_page(cfg, tls, status, must_close, 1, head_only, NULL, date, out, size, res);
 }
 
 /* "OPTIONS *": what the server as a whole allows. 204 has no Content-Length
  * (RFC 9110 §8.6). */
 static size_t
-options_server(const struct config *cfg, int must_close, int minor, const char *date,
+options_server(const struct config *cfg, int tls, int must_close, int minor, const char *date,
     char *out, size_t size, struct response *res)
 {
 	struct head h = { out, 0, size, 0 };
 
 	response_init(res, 204, must_close);
-	status_line(&h, cfg, 204, date);
+	status_line(&h, cfg, tls, 204, date);
 	PUTS(&h, "Allow: GET, HEAD\r\n");
 	connection_header(&h, must_close, minor);
 	PUTS(&h, "\r\n");
@@ -267,11 +272,37 @@ copy_body(int fd, char *dst, uint64_t off, uint64_t len)
 	return 0;
 }
 
+/* A Location of at most this many bytes; a longer one is 414. */
+#define LOCATION_MAX (RESPONSE_HEAD_MAX / 2)
+
+/* 301 with the Location line in l (its buffer has room for a NUL). */
 static size_t
-redirect_to_dir(const struct config *cfg, const struct request *req, int must_close,
+moved(const struct config *cfg, int tls, const struct request *req, int must_close,
+    struct head *l, const char *date, char *out, size_t size, struct response *res)
+{
+	PUTS(l, "\r\n");
+	if (l->overflow)
+		return error_page(cfg, tls, 414, must_close, req->minor_version,
+		    req->method == METHOD_HEAD, NULL, date, out, size, res);
+	l->p[l->len] = '\0';
+	return error_page(cfg, tls, 301, must_close, req->minor_version,
+	    req->method == METHOD_HEAD, l->p, date, out, size, res);
+}
+
+static void
+put_query(struct head *l, const struct request *req)
+{
+	if (req->query.p != NULL) {
+		PUTS(l, "?");
+		put(l, req->query.p, req->query.len);
+	}
+}
+
+static size_t
+redirect_to_dir(const struct config *cfg, int tls, const struct request *req, int must_close,
     const char *date, char *out, size_t size, struct response *res)
 {
-	char location[RESPONSE_HEAD_MAX / 2];
+	char location[LOCATION_MAX];
 	struct head l = { location, 0, sizeof(location) - 1, 0 };
 	const char *p = req->path.p;
 	size_t len = req->path.len;
@@ -284,23 +315,60 @@ redirect_to_dir(const struct config *cfg, const struct request *req, int must_cl
 	PUTS(&l, "Location: ");
 	put(&l, p, len);
 	PUTS(&l, "/");
-	if (req->query.p != NULL) {
-		PUTS(&l, "?");
-		put(&l, req->query.p, req->query.len);
-	}
-	PUTS(&l, "\r\n");
-	if (l.overflow)
-		return error_page(cfg, 414, must_close, req->minor_version,
+	put_query(&l, req);
+	return moved(cfg, tls, req, must_close, &l, date, out, size, res);
+}
+
+/* ACME HTTP-01 answers (RFC 8555 §8.3) come over plain HTTP: rel is the
+ * rewritten path, so no encoding or "//" can make another path look like
+ * one of them, and none of them can leave the directory. */
+#define ACME_CHALLENGE ".well-known/acme-challenge/"
+
+static int
+acme_challenge(const char *rel, int len)
+{
+	return len > (int)sizeof(ACME_CHALLENGE) - 1 &&
+	    memcmp(rel, ACME_CHALLENGE, sizeof(ACME_CHALLENGE) - 1) == 0;
+}
+
+/* --redirect-https: the same target over HTTPS. Nothing here can end the
+ * header line: the host passed resolve_host()'s check (letters, digits,
+ * '-', '.', '_', or a bracketed IPv6 literal) and path and query are the
+ * request-target's, whose bytes the parser limits to VCHAR. A request
+ * without a Host (HTTP/1.0) names no host to send it to: 400, rather than
+ * guess one or serve it over plain HTTP. Plain-HTTP requests are never
+ * TLS, so no HSTS line goes with these. */
+static size_t
+redirect_https(const struct config *cfg, const struct request *req, int must_close,
+    const char *date, char *out, size_t size, struct response *res)
+{
+	char location[LOCATION_MAX];
+	struct head l = { location, 0, sizeof(location) - 1, 0 };
+	const char *h = req->host.p, *end;
+	size_t hlen = req->host.len;
+
+	if (h == NULL || hlen == 0)
+		return error_page(cfg, 0, 400, must_close, req->minor_version,
 		    req->method == METHOD_HEAD, NULL, date, out, size, res);
-	location[l.len] = '\0';
-	return error_page(cfg, 301, must_close, req->minor_version, req->method == METHOD_HEAD,
-	    location, date, out, size, res);
+	if (h[0] == '[' && (end = memchr(h, ']', hlen)) != NULL)
+		hlen = (size_t)(end - h) + 1;
+	else if (h[0] != '[' && (end = memchr(h, ':', hlen)) != NULL)
+		hlen = (size_t)(end - h);
+	PUTS(&l, "Location: https://");
+	put(&l, h, hlen);
+	if (cfg->https_port != 443) {
+		PUTS(&l, ":");
+		put_u64(&l, cfg->https_port);
+	}
+	put(&l, req->path.p, req->path.len);
+	put_query(&l, req);
+	return moved(cfg, 0, req, must_close, &l, date, out, size, res);
 }
 
 size_t
 respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
-    time_t now, const struct request *req, int keep_alive_ok, const char *date, char *out,
-    size_t size, struct response *res)
+    time_t now, const struct request *req, int tls, int keep_alive_ok, const char *date,
+    char *out, size_t size, struct response *res)
 {
 	char rel[VHOST_MAX + 2 + RESOLVE_PATH_MAX + sizeof("/index.html.zst")];
 	char site[sizeof(res->vhost)];
@@ -320,22 +388,22 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	res->vhost[0] = '\0';
 	/* These may carry a body that is never read: the connection closes. */
 	if (req->method == METHOD_KNOWN_OTHER && !req->asterisk)
-		return error_page(cfg, 405, 1, req->minor_version, 0,
+		return error_page(cfg, tls, 405, 1, req->minor_version, 0,
 		    "Allow: GET, HEAD\r\n", date, out, size, res);
 	if (req->method == METHOD_UNKNOWN)
-		return error_page(cfg, 501, 1, req->minor_version, 0, NULL, date, out, size, res);
+		return error_page(cfg, tls, 501, 1, req->minor_version, 0, NULL, date, out, size, res);
 
 	/* An invalid Host is 400 even when it picks no site (RFC 9112 §3.2):
 	 * the same rules in both modes. res->vhost gets the name only once it
 	 * is checked, so the log never shows a half-checked one. */
 	r = cfg->vhosts ? resolve_host(req->host, site, sizeof(site)) : resolve_host_valid(req->host);
 	if (r < 0)
-		return error_page(cfg, -r, closing, req->minor_version, head_only,
+		return error_page(cfg, tls, -r, closing, req->minor_version, head_only,
 		    NULL, date, out, size, res);
 	if (cfg->vhosts)
 		memcpy(res->vhost, site, (size_t)r + 1);
 	if (req->asterisk)
-		return options_server(cfg, closing, req->minor_version, date, out, size, res);
+		return options_server(cfg, tls, closing, req->minor_version, date, out, size, res);
 
 	if (cfg->vhosts) {
 		memcpy(rel, site, (size_t)r);
@@ -343,8 +411,10 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 		prefix = (size_t)r + 1;
 	}
 	r = resolve_path(req->path.p, req->path.len, rel + prefix, RESOLVE_PATH_MAX, &dir_slash);
+	if (!tls && cfg->redirect_https && !acme_challenge(rel + prefix, r))
+		return redirect_https(cfg, req, closing, date, out, size, res);
 	if (r < 0)
-		return error_page(cfg, -r, closing, req->minor_version, head_only,
+		return error_page(cfg, tls, -r, closing, req->minor_version, head_only,
 		    NULL, date, out, size, res);
 	r += (int)prefix;
 	rel[r] = '\0';
@@ -352,21 +422,21 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	c.encoding = NULL;
 	filecache_begin(fc);
 	if ((c.fd = filecache_open(fc, cfg->rootfd, rel, &c.st, now_ms)) < 0)
-		return error_page(cfg, -c.fd, closing, req->minor_version, head_only,
+		return error_page(cfg, tls, -c.fd, closing, req->minor_version, head_only,
 		    NULL, date, out, size, res);
 	if (S_ISDIR(c.st.st_mode)) {
 		if (!dir_slash && req->path.len > 0 && r > (int)prefix)
-			return redirect_to_dir(cfg, req, closing, date, out, size, res);
+			return redirect_to_dir(cfg, tls, req, closing, date, out, size, res);
 		if (r > 0 && rel[r - 1] != '/')
 			rel[r++] = '/';
 		memcpy(rel + r, "index.html", sizeof("index.html"));
 		r += (int)sizeof("index.html") - 1;
 		c.fd = filecache_open(fc, cfg->rootfd, rel, &c.st, now_ms);
 		if (c.fd < 0 || S_ISDIR(c.st.st_mode))
-			return error_page(cfg, 404, closing, req->minor_version, head_only,
+			return error_page(cfg, tls, 404, closing, req->minor_version, head_only,
 			    NULL, date, out, size, res);
 	} else if (dir_slash && req->path.len > 1) {	/* "/file/" names no directory */
-		return error_page(cfg, 404, closing, req->minor_version, head_only,
+		return error_page(cfg, tls, 404, closing, req->minor_version, head_only,
 		    NULL, date, out, size, res);
 	}
 	type = mime_type(rel, (size_t)r);
@@ -396,13 +466,13 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 			put_u64(&x, (uint64_t)c.st.st_size);
 			PUTS(&x, "\r\n");
 			cr[x.len] = '\0';
-			return error_page(cfg, 416, closing, req->minor_version, head_only,
+			return error_page(cfg, tls, 416, closing, req->minor_version, head_only,
 			    cr, date, out, size, res);
 		}
 	}
 
 	response_init(res, status, closing);
-	status_line(&h, cfg, status, date);
+	status_line(&h, cfg, tls, status, date);
 	if (status != 304) {
 		PUTS(&h, "Content-Type: ");
 		put_str(&h, type);
@@ -439,7 +509,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	connection_header(&h, closing, req->minor_version);
 	PUTS(&h, "\r\n");
 	if (h.overflow)
-		return error_page(cfg, 500, 1, req->minor_version, head_only, NULL, date,
+		return error_page(cfg, tls, 500, 1, req->minor_version, head_only, NULL, date,
 		    out, size, res);
 	if (status == 304 || head_only || res->body_len == 0) {
 		res->body_len = 0;
@@ -448,7 +518,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	res->log_bytes = res->body_len;
 	if (res->body_len <= SMALL_BODY_BYTES && res->body_len <= size - h.len) {
 		if (copy_body(c.fd, out + h.len, res->body_off, res->body_len) == -1)	/* shrank since fstat: never send a wrong length */
-			return error_page(cfg, 500, 1, req->minor_version, head_only, NULL,
+			return error_page(cfg, tls, 500, 1, req->minor_version, head_only, NULL,
 			    date, out, size, res);
 		h.len += res->body_len;
 		res->body_len = 0;
@@ -456,7 +526,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	}
 	/* The connection keeps the file for sendfile; the cache keeps its own. */
 	if ((res->body_fd = dup(c.fd)) == -1)
-		return error_page(cfg, 503, 1, req->minor_version, head_only, NULL, date,
+		return error_page(cfg, tls, 503, 1, req->minor_version, head_only, NULL, date,
 		    out, size, res);
 	return h.len;
 }

@@ -20,6 +20,13 @@
  * connection closed. If-Modified-Since with a date after now is ignored
  * (RFC 9110 §13.1.3). No response to HEAD has body bytes, whatever its
  * status (RFC 9110 §9.3.2).
+ *
+ * tls: the request came over TLS. Every response over TLS carries the
+ * --hsts line (cfg->hsts), whatever its status; none over plain HTTP does
+ * (RFC 6797 §7.2). With --redirect-https, a plain-HTTP request that passed
+ * the checks above gets 301 to https://HOST[:PORT]PATH?QUERY, except when
+ * its rewritten path is under /.well-known/acme-challenge/ (ACME HTTP-01,
+ * served from the root as usual); without a Host to redirect to, 400.
  */
 #ifndef HERMIT_RESPOND_H
 #define HERMIT_RESPOND_H
@@ -50,13 +57,13 @@ struct response {
  * shutdown). Returns the bytes written to out (head, and small body). */
 struct filecache;
 size_t respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
-    time_t now, const struct request *req, int keep_alive_ok, const char *date, char *out,
-    size_t size, struct response *res);
+    time_t now, const struct request *req, int tls, int keep_alive_ok, const char *date,
+    char *out, size_t size, struct response *res);
 
 /* An error answer (status 400, 414, 431, 501, 503, 505...) with a short HTML
  * body, only announced by Content-Length when head_only is set (the request
  * was HEAD); the connection is closed after it when must_close is set. */
-size_t respond_error(const struct config *cfg, int status, int must_close, int head_only,
-    const char *date, char *out, size_t size, struct response *res);
+size_t respond_error(const struct config *cfg, int tls, int status, int must_close,
+    int head_only, const char *date, char *out, size_t size, struct response *res);
 
 #endif
