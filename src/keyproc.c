@@ -1246,3 +1246,35 @@ keyproc_pkey(struct keyproc *kp, unsigned index)
 	EVP_PKEY_CTX_free(ctx);
 	return pk;
 }
+
+/* ------------------------------------------------------------ the audit's request */
+
+int
+keyproc_request(int fd, uint16_t scheme, unsigned index, const unsigned char *tbs, size_t len)
+{
+	unsigned char req[REQ_HDR + KEYPROC_MAX_TBS], rep[REP_HDR + KEYPROC_MAX_SIG];
+	uint32_t seq = ++thread_seq;
+	ssize_t n;
+
+	if (len > KEYPROC_MAX_TBS || index > 255) {
+		errno = EINVAL;
+		return -1;
+	}
+	put32(req, seq);
+	put16(req + 4, scheme);
+	req[6] = (unsigned char)index;
+	req[7] = 0;
+	memcpy(req + REQ_HDR, tbs, len);
+	if (send(fd, req, REQ_HDR + len, MSG_NOSIGNAL) != (ssize_t)(REQ_HDR + len))
+		return -1;
+	for (int tries = 0; tries < 8; tries++) {	/* a late answer is skipped */
+		if ((n = recv(fd, rep, sizeof(rep), 0)) < REP_HDR) {
+			errno = n < 0 ? errno : EPROTO;
+			return -1;
+		}
+		if (get32(rep) == seq)
+			return get16(rep + 4);
+	}
+	errno = EPROTO;
+	return -1;
+}

@@ -101,4 +101,12 @@ void keyproc_free(struct keyproc *kp);
 enum keyproc_status keyproc_check(uint16_t scheme, int keytype, int curve,
     const unsigned char *tbs, size_t len);
 
+/* One request exactly as a worker sends it, on fd (one of kp->fds, used by
+ * no other thread meanwhile): the key process's status, KEYPROC_OK or
+ * KEYPROC_E_*, or -1 with errno set. For the audit, which asks the key
+ * process to sign what it must refuse; it grants nothing a worker holding
+ * that socket cannot already do. */
+int keyproc_request(int fd, uint16_t scheme, unsigned index, const unsigned char *tbs,
+    size_t len);
+
 #endif

@@ -242,6 +242,7 @@ main(int argc, char **argv)
 {
 	static struct listener ls[MAX_LISTENERS];
 	static struct keyproc kp;
+	static struct audit_keys ak;
 	struct options o;
 	struct config cfg;
 	struct confine cf;
@@ -256,7 +257,7 @@ main(int argc, char **argv)
 	if (o.workers == 0)
 		o.workers = cpu_count();
 	/* Before anything else touches OpenSSL (the key process included). */
-	if (o.cert != NULL && !o.audit && tls_init(why, sizeof(why)) == -1)
+	if (o.cert != NULL && tls_init(why, sizeof(why)) == -1)
 		die("%s", why);
 
 	/* 2. Gather: identity, sockets, root, tables. */
@@ -266,7 +267,7 @@ main(int argc, char **argv)
 	cf.no_chroot = o.no_chroot;
 	cf.require = o.require;
 	cf.seccomp_errno = o.seccomp_debug;
-	cf.without = o.audit_without;
+	cf.without = o.audit_without & ~AUDIT_WITHOUT_KEYPROC;
 #ifdef HERMIT_SANITIZER
 	cf.sanitizer = 1;
 #endif
@@ -283,6 +284,8 @@ main(int argc, char **argv)
 		die("the socket named https needs --cert and --key");
 	if (o.stdio && o.stdio_tls)
 		nhttps = 1;	/* the connection on stdin/stdout */
+	if (o.audit && o.cert != NULL)
+		nhttps = 1;	/* the audit tests the key process as serving runs it */
 	if (o.cert != NULL && nhttps == 0 && !o.audit)
 		log_warn("--cert and --key: no HTTPS listener (--listen-tls, a "
 		    "systemd socket named https, or --stdio --tls): not used");
@@ -311,8 +314,11 @@ main(int argc, char **argv)
 	cf.root_fd = rootfd;
 	cf.max_fds = size_fd_limit(&o);
 	config_from(&cfg, &o, rootfd);
-	if (nhttps > 0)
+	if (nhttps > 0 && !(o.audit_without & AUDIT_WITHOUT_KEYPROC))
 		tls_gather(&o, &cf, &kp, &cfg);
+	if (o.audit && o.key != NULL && audit_keys_prepare(&ak, o.key, o.root,
+	    o.audit_without & AUDIT_WITHOUT_KEYPROC ? NULL : &kp, why, sizeof(why)) == -1)
+		die("%s", why);
 	if (o.stdio)
 		stdio_peer(peer, sizeof(peer));
 
@@ -321,7 +327,7 @@ main(int argc, char **argv)
 	if (confine_enter(&cf) == -1)
 		die("%s", cf.why);
 	if (o.audit)
-		return audit_run(&cf);
+		return audit_run(&cf, o.key != NULL ? &ak : NULL);
 
 	/* 4. Workers, waiting at their gate. */
 	srv = o.stdio ? server_prepare_stdio(&cfg, sigfd, peer, o.stdio_tls, why, sizeof(why))

@@ -12,6 +12,7 @@
 
 #include <sys/socket.h>
 
+#include "audit.h"
 #include "confine.h"
 #include "listen.h"
 #include "options.h"
@@ -118,7 +119,8 @@ options_usage(void)
 "      --audit              confine as for serving, then print what a\n"
 "                           compromised request handler could do, and exit\n"
 "      --audit-without LAYER,...  with --audit: leave chroot, landlock,\n"
-"                           seccomp or rlimits off, to see what they stop\n"
+"                           seccomp, rlimits or (with --key) the key\n"
+"                           process off, to see what they stop\n"
 "\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n",
@@ -271,11 +273,9 @@ options_parse(int argc, char **argv, struct options *o)
 		case OPT_SECCOMP_DEBUG: o->seccomp_debug = 1; break;
 		case OPT_AUDIT: o->audit = 1; break;
 		case OPT_AUDIT_WITHOUT:
-			if (confine_parse_layers(optarg, &o->audit_without) == -1 ||
-			    (o->audit_without & ~(LAYER_CHROOT | LAYER_LANDLOCK |
-			    LAYER_SECCOMP | LAYER_RLIMITS)))
+			if (audit_parse_without(optarg, &o->audit_without) == -1)
 				bad("audit-without", "expects a list of chroot, landlock, "
-				    "seccomp, rlimits");
+				    "seccomp, rlimits, keyproc");
 			break;
 		case 'h':
 			options_usage();
@@ -315,4 +315,6 @@ options_parse(int argc, char **argv, struct options *o)
 		bad(o->cert == NULL ? "key" : "cert", "needs both --cert and --key");
 	if (o->audit_without && !o->audit)
 		bad("audit-without", "only with --audit");
+	if ((o->audit_without & AUDIT_WITHOUT_KEYPROC) && o->key == NULL)
+		bad("audit-without", "keyproc: only with --cert and --key");
 }
