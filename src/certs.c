@@ -334,10 +334,11 @@ add_pair(struct certs *out, const char *host, char *chain, char *key, const char
 		return fail(why, size, "%s: a path longer than %d bytes", chain_label, PATH_MAX);
 	}
 	if (out->n == CERTS_MAX) {
+		fail(why, size, "%s %s: one certificate more than %d (each key of each host is "
+		    "one)", chain_label, chain, CERTS_MAX);
 		free(chain);
 		free(key);
-		return fail(why, size, "%s: more than %d certificates (each key, of each host, is "
-		    "one)", chain_label, CERTS_MAX);
+		return -1;
 	}
 	p = &out->pair[out->n++];
 	memset(p, 0, sizeof(*p));
