@@ -205,6 +205,9 @@ def ecdsa_and_rsa_side_by_side():
                "%s: TLS 1.3, ECDSA only" % sni)
             eq(s_client(s.port, sni, "RSA+SHA256", "-tls1_2"), host + " rsa",
                "%s: TLS 1.2, RSA PKCS#1 only" % sni)
+            for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+                eq(served(s.port, sni, client(version)), host + " ec",
+                   "%s: %s, a client that takes both" % (sni, version))
 
 
 @test
