@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -114,6 +115,61 @@ pick_site(SSL *s, int *alert, void *arg)
 	return SSL_TLSEXT_ERR_OK;
 }
 
+/* The host name in this ClientHello's server_name extension (RFC 6066
+ * 3: a list of (u8 type, u16 length, name); host_name is type 0), into
+ * out; "" when there is none. Read from the hello itself: while the
+ * ticket is opened, libssl 3.0 does not yet answer SSL_get_servername. */
+static void
+hello_name(SSL *s, char *out, size_t size)
+{
+	const unsigned char *p;
+	size_t len, n;
+
+	out[0] = '\0';
+	if (SSL_client_hello_get0_ext(s, TLSEXT_TYPE_server_name, &p, &len) != 1 || len < 2)
+		return;
+	len = (size_t)(p[0] << 8 | p[1]) <= len - 2 ? (size_t)(p[0] << 8 | p[1]) : 0;
+	for (p += 2; len >= 3; p += 3 + n, len -= 3 + n) {
+		n = (size_t)(p[1] << 8 | p[2]);
+		if (n > len - 3)
+			return;
+		if (p[0] == TLSEXT_NAMETYPE_host_name && n < size) {
+			memcpy(out, p + 3, n);
+			out[n] = '\0';
+			return;
+		}
+	}
+}
+
+/* A ticket resumes only for the name it was made for: libssl 3.0 resumes
+ * a TLS 1.3 session for any name, and a TLS 1.2 one too (it only leaves
+ * the name unacknowledged). Otherwise a client could resume on one host a
+ * session authenticated by another host's certificate. */
+static SSL_TICKET_RETURN
+ticket_for_name(SSL *s, SSL_SESSION *ss, const unsigned char *keyname, size_t keylen,
+    SSL_TICKET_STATUS status, void *arg)
+{
+	char now[256];
+	const char *was;
+
+	(void)keyname, (void)keylen, (void)arg;
+	switch (status) {
+	case SSL_TICKET_SUCCESS:
+	case SSL_TICKET_SUCCESS_RENEW:
+		break;
+	case SSL_TICKET_FATAL_ERR_MALLOC:
+	case SSL_TICKET_FATAL_ERR_OTHER:
+		return SSL_TICKET_RETURN_ABORT;
+	default:	/* none, or one that does not open: a full handshake */
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	}
+	was = SSL_SESSION_get0_hostname(ss);
+	hello_name(s, now, sizeof(now));
+	if (strcasecmp(was != NULL ? was : "", now) != 0)
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_USE_RENEW;
+}
+
 /* A context with hermit's settings and no certificate. Every context gets
  * exactly these: a connection moved to another host's context keeps some
  * settings of the first (versions, suites, options) and takes others from
@@ -155,6 +211,11 @@ context_with_settings(unsigned min_version, char *why, size_t whysize)
 	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_alpn_select_cb(c, alpn_select, NULL);
 	SSL_CTX_set_tlsext_servername_callback(c, pick_site);
+	if (SSL_CTX_set_session_ticket_cb(c, NULL, ticket_for_name, NULL) != 1) {
+		snprintf(why, whysize, "TLS: cannot set the ticket callback: %s", ssl_reason());
+		SSL_CTX_free(c);
+		return NULL;
+	}
 	return c;
 }
 

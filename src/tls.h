@@ -30,8 +30,8 @@
  * moves it to the context of the name the client sent (exactly, else one
  * wildcard level), and a client that sent none or an unknown one keeps the
  * default; without a default it gets the unrecognized_name alert. Tickets
- * are made and opened with the first context's keys, so they work across
- * hosts (OpenSSL resumes a session only for the name it was made for).
+ * are made and opened with the first context's keys, and a ticket resumes
+ * only for the name it was made for (libssl 3.0 would resume it for any).
  *
  * The transport: one SSL object per connection, made on first use and freed
  * by the close hook. The handshake happens inside the first reads. A clean

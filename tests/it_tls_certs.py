@@ -155,6 +155,38 @@ def sni_selects_the_host():
 
 
 @test
+def resumption_per_host():
+    """A ticket made on a host's context resumes there (tickets are sealed
+    by the context every connection starts on), in TLS 1.3 and 1.2; one
+    offered for another name is not resumed, and the handshake still works."""
+    d = certs_dir({"a.test": pair("a.test"), "b.test": pair("b.test"),
+                   "_default": pair("default")})
+    with serve(["--certs", d]) as s:
+        for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+            ctx = client(version)
+
+            def connect(sni, session=None):
+                raw_sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+                t = ctx.wrap_socket(raw_sock, server_hostname=sni, session=session)
+                c = Conn.wrap(t, 10)
+                eq(c.request("GET", "/").body, INDEX, "served")
+                got = (t.session, t.session_reused,
+                       dict(x[0] for x in t.getpeercert()["subject"])["commonName"])
+                c.close()
+                return got
+
+            session, _, cn = connect("a.test")
+            eq(cn, "a.test ec", "first")
+            ok(session is not None and session.has_ticket, "%s: a ticket" % version)
+            _, reused, cn = connect("a.test", session)
+            ok(reused, "%s: a.test's session was not resumed" % version)
+            eq(cn, "a.test ec", "resumed on a.test")
+            _, reused, cn = connect("b.test", session)
+            ok(not reused, "%s: a.test's session resumed for b.test" % version)
+            eq(cn, "b.test ec", "b.test with a.test's ticket")
+
+
+@test
 def sni_with_vhosts():
     """With --vhosts, SNI chooses the certificate and Host the site."""
     root = make_tree({"_default/index.html": INDEX, "a.test/index.html": b"site a\n",
@@ -266,12 +298,19 @@ def credentials_directory():
                 ["CREDENTIALS_DIRECTORY " + cred, "no privkey.pem"], env=env)
 
 
-def start_fails(args, want_status, want_texts, env=None):
+def start_fails(args, want_status, want_texts, env=None, as_nobody=False):
     """hermit with args does not start: exit status want_status, and stderr
-    says every one of want_texts."""
-    user = ["--user", "nobody"] if is_root() else []
+    says every one of want_texts. as_nobody: hermit itself runs as nobody."""
+    user = ["--user", "nobody"] if is_root() and not as_nobody else []
+    ids = nobody_ids() if as_nobody else None
+
+    def drop():
+        os.setgroups([])
+        os.setgid(ids[1])
+        os.setuid(ids[0])
+
     p = subprocess.run([BIN] + user + args + [ROOT], capture_output=True, timeout=60,
-                       env=env)
+                       env=env, preexec_fn=drop if as_nobody else None)
     err = p.stderr.decode("latin-1")
     eq(p.returncode, want_status, "exit status (stderr %r)" % err)
     for t in want_texts if isinstance(want_texts, list) else [want_texts]:
@@ -352,6 +391,27 @@ def startup_errors_name_the_file():
                                 "--key", other_key], 1, [ec_chain, other_chain, "two ECDSA"])
     d = certs_dir({"a.test": pair("a.test"), "a.test+2": pair("other")})
     start_fails(listen_tls() + ["--certs", d], 1, [d, "two ECDSA", "a.test"])
+
+
+@test
+def unreadable_files():
+    """Files hermit may not read (it runs as nobody here): named, with the
+    reason, whether a chain (read by hermit) or a key (by the key process)."""
+    if not is_root():
+        skip("needs root to make files nobody cannot read")
+    d = tempdir()
+    os.chmod(d, 0o755)
+    chain, key = pair("default")
+    shutil.copy(chain, os.path.join(d, "fullchain.pem"))
+    shutil.copy(key, os.path.join(d, "privkey.pem"))
+    os.chmod(os.path.join(d, "fullchain.pem"), 0o600)
+    os.chmod(os.path.join(d, "privkey.pem"), 0o600)
+    args = listen_tls() + ["--cert", os.path.join(d, "fullchain.pem"),
+                           "--key", os.path.join(d, "privkey.pem")]
+    start_fails(args, 1, [os.path.join(d, "fullchain.pem"), "Permission denied"], as_nobody=True)
+    os.chmod(os.path.join(d, "fullchain.pem"), 0o644)
+    start_fails(args, 1, ["--key", os.path.join(d, "privkey.pem"), "Permission denied"],
+                as_nobody=True)
 
 
 @test
