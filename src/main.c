@@ -221,6 +221,26 @@ keys_match(const struct certs *c, const struct keyproc *kp)
 			    c->pair[i].key_path, c->pair[i].chain_path);
 }
 
+/* One startup line: how many certificates, for how many names, and where
+ * the default came from (or that there is none). */
+static void
+describe_certs(const struct certs *c)
+{
+	unsigned hosts = 0;
+	const char *dflt = NULL;
+
+	for (unsigned i = 0; i < c->n; i++) {
+		if (c->pair[i].host[0] == '\0')
+			dflt = c->pair[i].chain_label;
+		else if (i == 0 || strcmp(c->pair[i].host, c->pair[i - 1].host) != 0)
+			hosts++;
+	}
+	log_error("TLS: %u certificate%s for %u host name%s; %s%s", c->n, c->n == 1 ? "" : "s",
+	    hosts, hosts == 1 ? "" : "s", dflt != NULL ? "the default from " :
+	    "no default (a client sending no known name is refused)", dflt != NULL ?
+	    (strcmp(dflt, "credential") == 0 ? "$CREDENTIALS_DIRECTORY" : dflt) : "");
+}
+
 /* The certificates, the key process and the TLS contexts, when a listener
  * speaks HTTPS. Runs after the other descriptors are closed (the key
  * process's sockets are made here, so they need no place in the keep list)
@@ -273,6 +293,8 @@ tls_gather(const struct options *o, const struct confine *cf, struct keyproc *kp
 		die("%s", why);
 	for (unsigned i = 0; i < certs.n; i++)
 		EVP_PKEY_free(keys[i]);	/* the contexts hold their own references */
+	if (!o->stdio)
+		describe_certs(&certs);
 	certs_free(&certs);
 	cfg->keyproc_fds = kp->fds;
 }
