@@ -118,7 +118,10 @@ pick_site(SSL *s, int *alert, void *arg)
 /* The host name in this ClientHello's server_name extension (RFC 6066
  * 3: a list of (u8 type, u16 length, name); host_name is type 0), into
  * out; "" when there is none. Read from the hello itself: while the
- * ticket is opened, libssl 3.0 does not yet answer SSL_get_servername. */
+ * ticket is opened, libssl 3.0 does not yet answer SSL_get_servername.
+ * Should a later libssl no longer keep the hello that long, the name is
+ * "" and a ticket made for a name is not used: a full handshake, never a
+ * wrong resumption. */
 static void
 hello_name(SSL *s, char *out, size_t size)
 {

@@ -284,6 +284,8 @@ def credentials_directory():
     cred, env = credentials(*pair("cred"))
     with serve([], env=env) as s:
         eq(served(s.port, None), "cred ec", "the credentials' certificate")
+        ok("the default from $CREDENTIALS_DIRECTORY" in s.log(),
+           "the startup line does not say where the default came from: %r" % s.log())
     d = certs_dir({"a.test": pair("a.test")})
     with serve(["--certs", d], env=env) as s:
         eq(served(s.port, "a.test"), "a.test ec", "a.test")
