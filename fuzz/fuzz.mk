@@ -19,7 +19,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_BUILD = build-fuzz
 FUZZ_TARGETS ?= request resolve_path resolve_host range httpdate encoding etag log conn conn_walk
 # Every module but those that start, confine or thread the process.
-FUZZ_MODULES = $(filter-out options listen descriptors confine audit server keyproc tls,$(MODULES))
+FUZZ_MODULES = $(filter-out options listen descriptors confine audit server keyproc certs tls,$(MODULES))
 FUZZ_OBJS = $(FUZZ_MODULES:%=$(FUZZ_BUILD)/%.o)
 FUZZ_SAN = address,undefined
 FUZZ_SAN_FLAGS = $(if $(filter memory,$(FUZZ_SAN)),-fsanitize-memory-track-origins)

@@ -675,6 +675,8 @@ receive_startup(struct keyproc *kp, int ctl, char *why, size_t size)
 		}
 		if (msg[0] == 'E') {
 			msg[n] = '\0';
+			/* Keys are loaded in order, each announced once loaded. */
+			kp->failed_key = got < kp->nkeys ? (int)got : -1;
 			return fail(why, size, "%s", (char *)msg + 1);
 		}
 		if (msg[0] == 'R' && got == kp->nkeys)
@@ -696,6 +698,7 @@ keyproc_start(const struct keyproc_config *cfg, struct keyproc *kp, char *why, s
 
 	memset(kp, 0, sizeof(*kp));
 	kp->pid = -1;
+	kp->failed_key = -1;
 	for (unsigned i = 0; i < KEYPROC_MAX_WORKERS; i++)
 		kp->fds[i] = -1;
 	if (cfg->nkeys < 1 || cfg->nkeys > KEYPROC_MAX_KEYS)

@@ -44,7 +44,9 @@
 #include <sys/types.h>
 #include <openssl/evp.h>
 
-#define KEYPROC_MAX_KEYS 8
+/* Keys: an index is one byte. The parent holds a pointer per key (2 KiB);
+ * the key process a small struct per key, only for the keys it loaded. */
+#define KEYPROC_MAX_KEYS 256
 #define KEYPROC_MAX_WORKERS 256
 #define KEYPROC_MAX_TBS 512	/* a handshake message is at most 165 bytes */
 #define KEYPROC_MAX_SIG 1024	/* RSA up to 8192 bits */
@@ -72,6 +74,7 @@ struct keyproc_config {
 struct keyproc {
 	pid_t pid;
 	unsigned nkeys, nworkers;
+	int failed_key;		/* after a failed start: the key (index) at fault, or -1 */
 	EVP_PKEY *pub[KEYPROC_MAX_KEYS];	/* public keys only */
 	int fds[KEYPROC_MAX_WORKERS];		/* the workers' ends */
 	OSSL_LIB_CTX *libctx;			/* holds the signing provider */
@@ -79,7 +82,8 @@ struct keyproc {
 };
 
 /* Returns 0, or -1 with why set (naming the file and the reason, never
- * content). On success the caller's process holds no private key bytes. */
+ * content) and kp->failed_key set. On success the caller's process holds
+ * no private key bytes. */
 int keyproc_start(const struct keyproc_config *cfg, struct keyproc *kp, char *why,
     size_t whysize);
 

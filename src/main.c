@@ -5,8 +5,8 @@
  *   1. parse the command line;
  *   2. gather everything from outside the content root: the target identity
  *      (/etc/passwd), the listening sockets, the root directory descriptor,
- *      the mime table; with HTTPS listeners, the key process (which reads
- *      the private key itself) and the TLS context with the certificate;
+ *      the mime table; with HTTPS listeners, the certificates, the key
+ *      process (which reads the private keys itself) and the TLS contexts;
  *   3. confine: chroot, identity drop, capabilities, no_new_privs, Landlock;
  *   4. start the workers (they wait, reading nothing);
  *   5. seal: rlimits and the seccomp filter, on every thread;
@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 
 #include "audit.h"
+#include "certs.h"
 #include "config.h"
 #include "filecache.h"
 #include "confine.h"
@@ -205,35 +206,101 @@ config_from(struct config *cfg, const struct options *o, int rootfd)
 /* Every worker gets its own key-process socket. */
 _Static_assert(MAX_WORKERS <= KEYPROC_MAX_WORKERS, "a key-process socket per worker");
 
-/* The key process and the TLS context, when a listener speaks HTTPS. Runs
- * after the other descriptors are closed (the key process's sockets are
- * made here, so they need no place in the keep list) and before
- * confine_enter (the certificate is read before chroot; the key process
- * drops to the workers' identity itself). */
+/* Every certificate's key has an index in the key process. */
+_Static_assert(CERTS_MAX <= KEYPROC_MAX_KEYS, "a key-process index per certificate");
+
+/* Any certificate may be given: --cert, --certs, or systemd credentials. */
+static int
+certs_given(const struct options *o)
+{
+	return o->cert != NULL || o->certs != NULL || getenv("CREDENTIALS_DIRECTORY") != NULL;
+}
+
+/* Each pair's key, as the key process loaded it, is its certificate's. */
+static void
+keys_match(const struct certs *c, const struct keyproc *kp)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (EVP_PKEY_eq(X509_get0_pubkey(c->pair[i].leaf), kp->pub[i]) != 1)
+			die("%s %s: does not match the certificate in %s", c->pair[i].key_label,
+			    c->pair[i].key_path, c->pair[i].chain_path);
+}
+
+/* One startup line: how many certificates, for how many names, and where
+ * the default came from (or that there is none). */
+static void
+describe_certs(const struct certs *c)
+{
+	unsigned hosts = 0;
+	const char *dflt = NULL;
+
+	for (unsigned i = 0; i < c->n; i++) {
+		if (c->pair[i].host[0] == '\0')
+			dflt = c->pair[i].chain_label;
+		else if (i == 0 || strcmp(c->pair[i].host, c->pair[i - 1].host) != 0)
+			hosts++;
+	}
+	log_error("TLS: %u certificate%s for %u host name%s; %s%s", c->n, c->n == 1 ? "" : "s",
+	    hosts, hosts == 1 ? "" : "s", dflt != NULL ? "the default from " :
+	    "no default (a client sending no known name is refused)", dflt != NULL ?
+	    (strcmp(dflt, "credential") == 0 ? "$CREDENTIALS_DIRECTORY" : dflt) : "");
+}
+
+/* The certificates, the key process and the TLS contexts, when a listener
+ * speaks HTTPS. Runs after the other descriptors are closed (the key
+ * process's sockets are made here, so they need no place in the keep list)
+ * and before confine_enter (the certificates are read before chroot; the
+ * key process reads the keys, then drops to the workers' identity itself). */
 static void
 tls_gather(const struct options *o, const struct confine *cf, struct keyproc *kp,
     struct config *cfg)
 {
+	struct certs_sources src = {
+		.cert = { o->cert, o->cert2 }, .key = { o->key, o->key2 },
+		.dir = o->certs, .credentials = getenv("CREDENTIALS_DIRECTORY"),
+	};
 	struct keyproc_config kc;
-	const char *keys[1] = { o->key };
-	char why[512];
-	EVP_PKEY *pkey;
+	const char *paths[CERTS_MAX];
+	EVP_PKEY *keys[CERTS_MAX];
+	struct certs certs;
+	char why[1024];
 
+	/* Before anything else touches OpenSSL (the key process included). */
+	if (tls_init(why, sizeof(why)) == -1)
+		die("%s", why);
+	if (certs_gather(&src, &certs, why, sizeof(why)) == -1)
+		die("%s", why);
+	if (certs.n == 0)
+		die("HTTPS needs a certificate: --cert and --key, --certs DIR, or "
+		    CERTS_CHAIN_FILE " and " CERTS_KEY_FILE " in $CREDENTIALS_DIRECTORY "
+		    "(none found)");
+	for (unsigned i = 0; i < certs.n; i++)
+		paths[i] = certs.pair[i].key_path;
 	memset(&kc, 0, sizeof(kc));
-	kc.key_paths = keys;
-	kc.nkeys = 1;
+	kc.key_paths = paths;
+	kc.nkeys = certs.n;
 	kc.nworkers = o->stdio ? 1 : o->workers;
 	kc.drop = geteuid() == 0 && cf->have_target;
 	kc.uid = cf->uid;
 	kc.gid = cf->gid;
 	kc.seccomp_errno = o->seccomp_debug;
-	if (keyproc_start(&kc, kp, why, sizeof(why)) == -1)
-		die("--key: %s", why);
-	if ((pkey = keyproc_pkey(kp, 0)) == NULL)
-		die("--key: the key process's key cannot be used");
-	if (tls_context_new(o->cert, pkey, o->tls_min, why, sizeof(why)) == -1)
+	if (keyproc_start(&kc, kp, why, sizeof(why)) == -1) {
+		if (kp->failed_key >= 0)
+			die("%s: %s", certs.pair[kp->failed_key].key_label, why);
 		die("%s", why);
-	EVP_PKEY_free(pkey);	/* the context holds its own reference */
+	}
+	keys_match(&certs, kp);
+	for (unsigned i = 0; i < certs.n; i++)
+		if ((keys[i] = keyproc_pkey(kp, i)) == NULL)
+			die("%s %s: the key process's key cannot be used",
+			    certs.pair[i].key_label, certs.pair[i].key_path);
+	if (tls_context_new(&certs, keys, o->tls_min, why, sizeof(why)) == -1)
+		die("%s", why);
+	for (unsigned i = 0; i < certs.n; i++)
+		EVP_PKEY_free(keys[i]);	/* the contexts hold their own references */
+	if (!o->stdio)
+		describe_certs(&certs);
+	certs_free(&certs);
 	cfg->keyproc_fds = kp->fds;
 }
 
@@ -256,8 +323,9 @@ main(int argc, char **argv)
 	options_parse(argc, argv, &o);
 	if (o.workers == 0)
 		o.workers = cpu_count();
-	/* Before anything else touches OpenSSL (the key process included). */
-	if (o.cert != NULL && tls_init(why, sizeof(why)) == -1)
+	/* Before anything else touches OpenSSL (the key process, the audit's
+	 * key rows included); tls_gather() calls it again, harmlessly. */
+	if (certs_given(&o) && tls_init(why, sizeof(why)) == -1)
 		die("%s", why);
 
 	/* 2. Gather: identity, sockets, root, tables. */
@@ -280,15 +348,16 @@ main(int argc, char **argv)
 		die("%s", why);
 	for (unsigned i = 0; i < nls; i++)
 		nhttps += ls[i].proto == LISTEN_HTTPS;
-	if (nhttps > 0 && o.cert == NULL)
-		die("the socket named https needs --cert and --key");
+	if (nhttps > 0 && !certs_given(&o))
+		die("the socket named https needs --cert and --key, or --certs");
 	if (o.stdio && o.stdio_tls)
 		nhttps = 1;	/* the connection on stdin/stdout */
 	if (o.audit && o.cert != NULL)
 		nhttps = 1;	/* the audit tests the key process as serving runs it */
-	if (o.cert != NULL && nhttps == 0 && !o.audit)
-		log_warn("--cert and --key: no HTTPS listener (--listen-tls, a "
-		    "systemd socket named https, or --stdio --tls): not used");
+	if ((o.cert != NULL || o.certs != NULL) && nhttps == 0 && !o.audit)
+		log_warn("%s: no HTTPS listener (--listen-tls, a systemd socket named "
+		    "https, or --stdio --tls): not used", o.cert != NULL ? "--cert and --key" :
+		    "--certs");
 	if (o.hsts && nhttps == 0 && !o.audit)
 		log_warn("--hsts: no HTTPS listener: never sent (browsers ignore it "
 		    "over plain HTTP)");

@@ -23,7 +23,7 @@ enum {
 	OPT_HEADER_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_SEND_TIMEOUT, OPT_GRACE,
 	OPT_MIME_TYPES, OPT_ACCESS_LOG, OPT_HIDE_VERSION, OPT_NO_CHROOT,
 	OPT_REQUIRE, OPT_SECCOMP_DEBUG, OPT_AUDIT, OPT_AUDIT_WITHOUT,
-	OPT_LISTEN_TLS, OPT_CERT, OPT_KEY, OPT_TLS_MIN, OPT_TLS,
+	OPT_LISTEN_TLS, OPT_CERT, OPT_KEY, OPT_TLS_MIN, OPT_TLS, OPT_CERTS,
 	OPT_REDIRECT_HTTPS, OPT_HSTS
 };
 
@@ -32,6 +32,7 @@ static const struct option longopts[] = {
 	{ "listen-tls", required_argument, NULL, OPT_LISTEN_TLS },
 	{ "cert", required_argument, NULL, OPT_CERT },
 	{ "key", required_argument, NULL, OPT_KEY },
+	{ "certs", required_argument, NULL, OPT_CERTS },
 	{ "tls-min", required_argument, NULL, OPT_TLS_MIN },
 	{ "tls", no_argument, NULL, OPT_TLS },
 	{ "redirect-https", optional_argument, NULL, OPT_REDIRECT_HTTPS },
@@ -79,7 +80,14 @@ options_usage(void)
 "      --listen-tls ADDR    serve HTTPS on ADDR (repeatable); a systemd socket\n"
 "                           named \"https\" (LISTEN_FDNAMES) is HTTPS too\n"
 "      --cert FILE          certificate chain, PEM, the server's own first\n"
-"      --key FILE           its private key, PEM\n"
+"      --key FILE           its private key, PEM (--cert and --key again: a\n"
+"                           second pair of the other key type, ECDSA or RSA)\n"
+"      --certs DIR          DIR/HOST/fullchain.pem and privkey.pem for each\n"
+"                           HOST, chosen by SNI (certbot's live/ layout);\n"
+"                           DIR/HOST+rsa/ a second key type, DIR/_default/\n"
+"                           the default. Without --cert: fullchain.pem and\n"
+"                           privkey.pem in $CREDENTIALS_DIRECTORY (systemd)\n"
+"                           are the default\n"
 "      --tls-min 1.2|1.3    the oldest TLS version accepted [1.2]\n"
 "      --tls                with --stdio: that connection speaks TLS\n"
 "      --redirect-https[=PORT]  answer plain HTTP with 301 to https://HOST\n"
@@ -171,7 +179,7 @@ on_off(const char *opt, const char *arg)
 void
 options_parse(int argc, char **argv, struct options *o)
 {
-	int c, idx;
+	int c, idx, have_certs;
 
 	memset(o, 0, sizeof(*o));
 	o->access_log = 1;
@@ -202,9 +210,22 @@ options_parse(int argc, char **argv, struct options *o)
 			o->listen[o->nlisten++] = optarg;
 			break;
 		}
-		case OPT_CERT: o->cert = optarg; break;
+		case OPT_CERT:
+		case OPT_KEY: {
+			const char **first = c == OPT_CERT ? &o->cert : &o->key;
+			const char **second = c == OPT_CERT ? &o->cert2 : &o->key2;
+			if (*second != NULL)
+				bad(c == OPT_CERT ? "cert" : "key", "at most twice (an ECDSA and "
+				    "an RSA pair, matched by order)");
+			*(*first == NULL ? first : second) = optarg;
+			break;
+		}
+		case OPT_CERTS:
+			if (o->certs != NULL)
+				bad("certs", "at most once");
+			o->certs = optarg;
+			break;
 		case OPT_TLS: o->stdio_tls = 1; break;
-		case OPT_KEY: o->key = optarg; break;
 		case OPT_TLS_MIN:
 			if (strcmp(optarg, "1.2") == 0)
 				o->tls_min = 12;
@@ -305,14 +326,16 @@ options_parse(int argc, char **argv, struct options *o)
 	 * (main checks that case); --listen-tls is known now. */
 	if (o->stdio_tls && !o->stdio)
 		bad("tls", "only with --stdio (listeners: --listen-tls)");
-	if (o->stdio_tls && (o->cert == NULL || o->key == NULL))
-		bad("tls", "needs --cert and --key");
-	if (o->nlisten_tls > 0 && o->cert == NULL)
-		bad("listen-tls", "needs --cert and --key");
-	if (o->nlisten_tls > 0 && o->key == NULL)
-		bad("listen-tls", "needs --key (the certificate's private key)");
-	if ((o->cert == NULL) != (o->key == NULL))
-		bad(o->cert == NULL ? "key" : "cert", "needs both --cert and --key");
+	/* Whether $CREDENTIALS_DIRECTORY holds a certificate is known once
+	 * main looks; whether any certificate is given is known now. */
+	have_certs = o->cert != NULL || o->certs != NULL || getenv("CREDENTIALS_DIRECTORY") != NULL;
+	if (o->stdio_tls && !have_certs)
+		bad("tls", "needs --cert and --key, or --certs");
+	if (o->nlisten_tls > 0 && !have_certs)
+		bad("listen-tls", "needs --cert and --key, or --certs");
+	if ((o->cert == NULL) != (o->key == NULL) || (o->cert2 == NULL) != (o->key2 == NULL))
+		bad(o->cert == NULL ? "key" : "cert", "needs both --cert and --key (as many "
+		    "of each)");
 	if (o->audit_without && !o->audit)
 		bad("audit-without", "only with --audit");
 	if ((o->audit_without & AUDIT_WITHOUT_KEYPROC) && o->key == NULL)

@@ -17,6 +17,9 @@ struct options {
 	unsigned nlisten_tls;
 	const char *cert;	/* --cert: PEM chain, leaf first */
 	const char *key;	/* --key: PEM private key */
+	const char *cert2;	/* --cert/--key again: a pair of another key type */
+	const char *key2;
+	const char *certs;	/* --certs: DIR/HOST/{fullchain,privkey}.pem */
 	unsigned tls_min;	/* --tls-min: 12 or 13 */
 	int redirect_https;	/* --redirect-https[=PORT] */
 	unsigned https_port;	/* its PORT, 443 unless given */

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,9 +19,21 @@
  * plaintext) leaves in one system call. */
 #define FILE_CHUNK 16384
 
-/* The one context: built before confinement, read-only while serving
- * (OpenSSL locks what it changes in it, the ticket keys' use). */
+/* The contexts: built before confinement, read-only while serving
+ * (OpenSSL locks what it changes in them, the ticket keys' use). Every
+ * connection starts on ctx: the default's context, or one without
+ * certificate when there is no default. */
 static SSL_CTX *ctx;
+static SSL_CTX *fallback;	/* the default's context (ctx), or NULL */
+
+/* The named hosts' contexts. Searched in order on each handshake: at most
+ * CERTS_MAX short names, little beside a signature. */
+struct site {
+	char host[CERTS_HOST_MAX + 1];
+	SSL_CTX *ctx;
+};
+static struct site *sites;
+static unsigned nsites;
 
 /* The ALPN protocols hermit speaks, in wire format. */
 static const unsigned char alpn_http11[] = "\x08http/1.1";
@@ -64,24 +78,113 @@ alpn_select(SSL *s, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_OK;
 }
 
-int
-tls_context_new(const char *cert_path, EVP_PKEY *key, unsigned min_version,
-    char *why, size_t whysize)
+/* The context for the name the client sent: exactly, else by a wildcard;
+ * NULL when none. */
+static SSL_CTX *
+site_for(const char *name)
+{
+	SSL_CTX *wild = NULL;
+	int m;
+
+	for (unsigned i = 0; name != NULL && i < nsites; i++) {
+		if ((m = certs_name_match(sites[i].host, name)) == 2)
+			return sites[i].ctx;
+		if (m == 1 && wild == NULL)
+			wild = sites[i].ctx;
+	}
+	return wild;
+}
+
+/* Called for every ClientHello, with a name or without. */
+static int
+pick_site(SSL *s, int *alert, void *arg)
+{
+	SSL_CTX *c = site_for(SSL_get_servername(s, TLSEXT_NAMETYPE_host_name));
+
+	(void)arg;
+	if (c == NULL)
+		c = fallback;
+	if (c == NULL) {
+		*alert = SSL_AD_UNRECOGNIZED_NAME;
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	}
+	if (c != SSL_get_SSL_CTX(s) && SSL_set_SSL_CTX(s, c) == NULL) {
+		*alert = SSL_AD_INTERNAL_ERROR;
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* The host name in this ClientHello's server_name extension (RFC 6066
+ * 3: a list of (u8 type, u16 length, name); host_name is type 0), into
+ * out; "" when there is none. Read from the hello itself: while the
+ * ticket is opened, libssl 3.0 does not yet answer SSL_get_servername.
+ * Should a later libssl no longer keep the hello that long, the name is
+ * "" and a ticket made for a name is not used: a full handshake, never a
+ * wrong resumption. */
+static void
+hello_name(SSL *s, char *out, size_t size)
+{
+	const unsigned char *p;
+	size_t len, n;
+
+	out[0] = '\0';
+	if (SSL_client_hello_get0_ext(s, TLSEXT_TYPE_server_name, &p, &len) != 1 || len < 2)
+		return;
+	len = (size_t)(p[0] << 8 | p[1]) <= len - 2 ? (size_t)(p[0] << 8 | p[1]) : 0;
+	for (p += 2; len >= 3; p += 3 + n, len -= 3 + n) {
+		n = (size_t)(p[1] << 8 | p[2]);
+		if (n > len - 3)
+			return;
+		if (p[0] == TLSEXT_NAMETYPE_host_name && n < size) {
+			memcpy(out, p + 3, n);
+			out[n] = '\0';
+			return;
+		}
+	}
+}
+
+/* A ticket resumes only for the name it was made for: libssl 3.0 resumes
+ * a TLS 1.3 session for any name, and a TLS 1.2 one too (it only leaves
+ * the name unacknowledged). Otherwise a client could resume on one host a
+ * session authenticated by another host's certificate. */
+static SSL_TICKET_RETURN
+ticket_for_name(SSL *s, SSL_SESSION *ss, const unsigned char *keyname, size_t keylen,
+    SSL_TICKET_STATUS status, void *arg)
+{
+	char now[256];
+	const char *was;
+
+	(void)keyname, (void)keylen, (void)arg;
+	switch (status) {
+	case SSL_TICKET_SUCCESS:
+	case SSL_TICKET_SUCCESS_RENEW:
+		break;
+	case SSL_TICKET_FATAL_ERR_MALLOC:
+	case SSL_TICKET_FATAL_ERR_OTHER:
+		return SSL_TICKET_RETURN_ABORT;
+	default:	/* none, or one that does not open: a full handshake */
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	}
+	was = SSL_SESSION_get0_hostname(ss);
+	hello_name(s, now, sizeof(now));
+	if (strcasecmp(was != NULL ? was : "", now) != 0)
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_USE_RENEW;
+}
+
+/* A context with hermit's settings and no certificate. Every context gets
+ * exactly these: a connection moved to another host's context keeps some
+ * settings of the first (versions, suites, options) and takes others from
+ * the new one (ALPN, the certificate). */
+static SSL_CTX *
+context_with_settings(unsigned min_version, char *why, size_t whysize)
 {
 	SSL_CTX *c = SSL_CTX_new(TLS_server_method());
 
 	if (c == NULL) {
 		snprintf(why, whysize, "TLS: cannot create a context: %s", ssl_reason());
-		return -1;
-	}
-	if (SSL_CTX_use_certificate_chain_file(c, cert_path) != 1) {
-		snprintf(why, whysize, "--cert %s: %s", cert_path, ssl_reason());
-		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey(c, key) != 1 || SSL_CTX_check_private_key(c) != 1) {
-		snprintf(why, whysize, "--key: does not match the certificate in --cert %s (%s)",
-		    cert_path, ssl_reason());
-		goto fail;
+		return NULL;
 	}
 	if (SSL_CTX_set_min_proto_version(c, min_version == 13 ? TLS1_3_VERSION
 	    : TLS1_2_VERSION) != 1 ||
@@ -92,7 +195,8 @@ tls_context_new(const char *cert_path, EVP_PKEY *key, unsigned min_version,
 	    SSL_CTX_set1_groups_list(c, "X25519:P-256:P-384") != 1) {
 		snprintf(why, whysize, "TLS: cannot set versions, suites or groups: %s",
 		    ssl_reason());
-		goto fail;
+		SSL_CTX_free(c);
+		return NULL;
 	}
 	/* An unexpected EOF is the end of input (see tls.h). */
 	SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
@@ -109,18 +213,78 @@ tls_context_new(const char *cert_path, EVP_PKEY *key, unsigned min_version,
 	 * grow or expire. The ticket keys were made with the context. */
 	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_alpn_select_cb(c, alpn_select, NULL);
-	ctx = c;
+	SSL_CTX_set_tlsext_servername_callback(c, pick_site);
+	if (SSL_CTX_set_session_ticket_cb(c, NULL, ticket_for_name, NULL) != 1) {
+		snprintf(why, whysize, "TLS: cannot set the ticket callback: %s", ssl_reason());
+		SSL_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The pairs c->pair[first..end) (one host's) into one context. */
+static SSL_CTX *
+host_context(const struct certs *c, EVP_PKEY *const *keys, unsigned first, unsigned end,
+    unsigned min_version, char *why, size_t whysize)
+{
+	SSL_CTX *x = context_with_settings(min_version, why, whysize);
+
+	for (unsigned i = first; x != NULL && i < end; i++) {
+		const struct cert_pair *p = &c->pair[i];
+		/* No override: a second certificate of the same key type
+		 * is an error, not a silent replacement. */
+		if (SSL_CTX_use_cert_and_key(x, p->leaf, keys[i], p->extra, 0) != 1) {
+			snprintf(why, whysize, "%s %s with %s %s: %s", p->chain_label,
+			    p->chain_path, p->key_label, p->key_path, ssl_reason());
+			SSL_CTX_free(x);
+			x = NULL;
+		}
+	}
+	return x;
+}
+
+int
+tls_context_new(const struct certs *c, EVP_PKEY *const *keys, unsigned min_version,
+    char *why, size_t whysize)
+{
+	unsigned i = 0, end;
+	SSL_CTX *x;
+
+	if ((sites = calloc(c->n, sizeof(sites[0]))) == NULL) {
+		snprintf(why, whysize, "TLS: out of memory");
+		return -1;
+	}
+	for (i = 0; i < c->n; i = end) {
+		for (end = i + 1; end < c->n && strcmp(c->pair[end].host, c->pair[i].host) == 0;)
+			end++;
+		if ((x = host_context(c, keys, i, end, min_version, why, whysize)) == NULL)
+			goto fail;
+		if (c->pair[i].host[0] == '\0') {
+			fallback = x;
+			continue;
+		}
+		snprintf(sites[nsites].host, sizeof(sites[nsites].host), "%s", c->pair[i].host);
+		sites[nsites++].ctx = x;
+	}
+	ctx = fallback != NULL ? fallback : context_with_settings(min_version, why, whysize);
+	if (ctx == NULL)
+		goto fail;
 	return 0;
 fail:
-	SSL_CTX_free(c);
+	tls_context_free();
 	return -1;
 }
 
 void
 tls_context_free(void)
 {
-	SSL_CTX_free(ctx);
-	ctx = NULL;
+	for (unsigned i = 0; i < nsites; i++)
+		SSL_CTX_free(sites[i].ctx);
+	free(sites);
+	sites = NULL;
+	nsites = 0;
+	SSL_CTX_free(fallback != NULL ? fallback : ctx);
+	ctx = fallback = NULL;
 }
 
 /* ------------------------------------------------------------ the transport */

@@ -6,11 +6,13 @@
  *                      without reading any openssl.cnf (the operator's
  *                      OpenSSL configuration must not change what hermit
  *                      offers, nor make it load modules from disk).
- *   tls_context_new()  in the gather step, after keyproc_start() and before
- *                      confine_enter(): reads the certificate chain (before
- *                      chroot) and builds the one context every connection
- *                      uses. Its private key is the key process's key object:
- *                      this process never holds the private key.
+ *   tls_context_new()  in the gather step, after certs_gather() and
+ *                      keyproc_start(), before confine_enter(): builds one
+ *                      context per host name, each with one certificate per
+ *                      key type (ECDSA, RSA: OpenSSL serves the one the
+ *                      client's signature algorithms allow), all with the
+ *                      same settings. Their private keys are the key
+ *                      process's key objects: this process never holds one.
  *   transport_tls      the transport for connections on HTTPS listeners;
  *                      worker threads must each have called
  *                      keyproc_thread_socket() before their first handshake.
@@ -22,6 +24,14 @@
  * ALPN: http/1.1 or nothing (a client offering only other protocols gets
  * the no_application_protocol alert); stateless session tickets, no server
  * session cache.
+ *
+ * Certificates by SNI: a connection starts on the default's context (or,
+ * without a default, on one without certificate); the server_name callback
+ * moves it to the context of the name the client sent (exactly, else one
+ * wildcard level), and a client that sent none or an unknown one keeps the
+ * default; without a default it gets the unrecognized_name alert. Tickets
+ * are made and opened with the first context's keys, and a ticket resumes
+ * only for the name it was made for (libssl 3.0 would resume it for any).
  *
  * The transport: one SSL object per connection, made on first use and freed
  * by the close hook. The handshake happens inside the first reads. A clean
@@ -35,14 +45,16 @@
 #include <stddef.h>
 #include <openssl/evp.h>
 
+#include "certs.h"
 #include "transport.h"
 
 /* Returns 0, or -1 with why set. */
 int tls_init(char *why, size_t whysize);
 
-/* min_version: 12 or 13. key: from keyproc_pkey(). Returns 0, or -1 with
- * why set, naming the option (--cert, --key) at fault. */
-int tls_context_new(const char *cert_path, EVP_PKEY *key, unsigned min_version,
+/* c: from certs_gather() (n > 0). keys[i]: c->pair[i]'s key, from
+ * keyproc_pkey(); the contexts take their own references. min_version: 12
+ * or 13. Returns 0, or -1 with why set, naming the file at fault. */
+int tls_context_new(const struct certs *c, EVP_PKEY *const *keys, unsigned min_version,
     char *why, size_t whysize);
 
 void tls_context_free(void);

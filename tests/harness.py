@@ -792,3 +792,44 @@ ACCESS_RE = re.compile(
     r'\[(?P<date>\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})\] '
     r'"(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-) '
     r'"(?P<referer>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)"$')
+
+
+# ---------------------------------------------------------------- processes
+
+
+def children(pid):
+    """The pids of pid's child processes."""
+    out = []
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                out += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def memory_holds(pid, needles):
+    """Which of needles occur in pid's writable mappings (heap, stacks,
+    data), and how many bytes were searched. Mappings are read in pieces
+    that overlap by more than a needle; reservations over 1 GiB (a
+    sanitizer's shadow memory) are skipped."""
+    found, searched, piece = set(), 0, 16 << 20
+    overlap = max(len(n) for n in needles)
+    with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            f = line.split()
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            if "w" not in f[1] or hi - lo > 1 << 30:
+                continue
+            at = lo
+            while at < hi:
+                try:
+                    mem.seek(at)
+                    data = mem.read(min(piece + overlap, hi - at))
+                except OSError:
+                    data = b""
+                searched += len(data)
+                found.update(i for i, n in enumerate(needles) if n in data)
+                at += piece
+    return found, searched

@@ -779,6 +779,7 @@ refused_key(const char *path, const char *reason)
 	char why[256] = "";
 
 	CHECK(start(paths, 2, &k, why, sizeof(why)) == -1);
+	CHECK(k.failed_key == 1);	/* the second key: main names its option */
 	CHECK(strstr(why, path) != NULL);
 	CHECK(strstr(why, reason) != NULL);
 	if (strstr(why, reason) == NULL)
@@ -799,6 +800,43 @@ test_refused_keys(void)
 	refused_key(ec_crt, "not a PEM private key");
 	snprintf(notkey, sizeof(notkey), "%s", rsa_crt);
 	refused_key(notkey, "not a PEM private key");
+}
+
+/* As many keys as an index byte can name: the last one signs with its own
+ * key; one more is refused before any is read. */
+static void
+test_many_keys(void)
+{
+	static const char *paths[KEYPROC_MAX_KEYS + 1];
+	unsigned char m[600], sig[KEYPROC_MAX_SIG];
+	struct keyproc k;
+	EVP_PKEY *pk;
+	size_t siglen = 0;
+	char why[256] = "";
+
+	for (unsigned i = 0; i <= KEYPROC_MAX_KEYS; i++)
+		paths[i] = i == KEYPROC_MAX_KEYS - 1 ? rsa_key : ec_key;
+	CHECK(KEYPROC_MAX_KEYS == 256);
+	CHECK(start(paths, KEYPROC_MAX_KEYS + 1, &k, why, sizeof(why)) == -1);
+	CHECK(strstr(why, "between 1 and 256") != NULL);
+	CHECK(k.failed_key == -1);
+	if (start(paths, KEYPROC_MAX_KEYS, &k, why, sizeof(why)) == -1) {
+		CHECK(!"256 keys");
+		fprintf(stderr, "  got: %s\n", why);
+		return;
+	}
+	CHECK(k.nkeys == KEYPROC_MAX_KEYS);
+	CHECK(EVP_PKEY_eq(k.pub[255], X509_get0_pubkey(rsa_cert)) == 1);
+	CHECK(EVP_PKEY_eq(k.pub[254], X509_get0_pubkey(ec_cert)) == 1);
+	CHECK((pk = keyproc_pkey(&k, 255)) != NULL);
+	EVP_PKEY_free(pk);
+	CHECK(keyproc_pkey(&k, 256) == NULL);
+	tls13_cv(m, 32, server_ctx_string);
+	CHECK(ask(k.fds[0], 0x0804, 255, m, 130, sig, &siglen) == KEYPROC_OK);
+	CHECK(verifies(rsa_cert, "SHA2-256", 1, m, 130, sig, siglen));
+	CHECK(ask(k.fds[0], 0x0403, 254, m, 130, sig, &siglen) == KEYPROC_OK);
+	CHECK(verifies(ec_cert, "SHA2-256", 0, m, 130, sig, siglen));
+	keyproc_free(&k);
 }
 
 int
@@ -845,6 +883,7 @@ main(void)
 	test_dies_with_parent();
 	test_exits_when_workers_gone();
 	test_refused_keys();
+	test_many_keys();
 
 	CHECK(kill(kp.pid, 0) == 0);	/* it survived everything above */
 	keyproc_free(&kp);
