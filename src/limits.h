@@ -79,6 +79,12 @@
  * (Chromium one year); a larger number is more likely a typo. */
 #define MAX_HSTS_SECONDS 315360000
 
+/* TLS session tickets: their keys are replaced every period (a ticket then
+ * opens for one to two periods: a stolen ticket key reveals at most that
+ * much of recorded traffic); at most a day. */
+#define DEFAULT_TICKET_PERIOD 3600
+#define MAX_TICKET_PERIOD 86400
+
 /* Spare buffers a worker keeps for reuse instead of returning them to malloc. */
 #define BUFFER_POOL_KEEP 64
 

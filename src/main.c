@@ -233,6 +233,7 @@ describe_certs(const struct certs *c)
 {
 	unsigned hosts = 0;
 	const char *dflt = NULL;
+	char more[192];
 
 	for (unsigned i = 0; i < c->n; i++) {
 		if (c->pair[i].host[0] == '\0')
@@ -240,10 +241,11 @@ describe_certs(const struct certs *c)
 		else if (i == 0 || strcmp(c->pair[i].host, c->pair[i - 1].host) != 0)
 			hosts++;
 	}
-	log_error("TLS: %u certificate%s for %u host name%s; %s%s", c->n, c->n == 1 ? "" : "s",
-	    hosts, hosts == 1 ? "" : "s", dflt != NULL ? "the default from " :
-	    "no default (a client sending no known name is refused)", dflt != NULL ?
-	    (strcmp(dflt, "credential") == 0 ? "$CREDENTIALS_DIRECTORY" : dflt) : "");
+	log_error("TLS: %u certificate%s for %u host name%s; %s%s; %s", c->n,
+	    c->n == 1 ? "" : "s", hosts, hosts == 1 ? "" : "s", dflt != NULL ?
+	    "the default from " : "no default (a client sending no known name is refused)",
+	    dflt != NULL ? (strcmp(dflt, "credential") == 0 ? "$CREDENTIALS_DIRECTORY" : dflt)
+	    : "", tls_describe(more, sizeof(more)));
 }
 
 /* The certificates, the key process and the TLS contexts, when a listener
@@ -294,7 +296,7 @@ tls_gather(const struct options *o, const struct confine *cf, struct keyproc *kp
 		if ((keys[i] = keyproc_pkey(kp, i)) == NULL)
 			die("%s %s: the key process's key cannot be used",
 			    certs.pair[i].key_label, certs.pair[i].key_path);
-	if (tls_context_new(&certs, keys, o->tls_min, why, sizeof(why)) == -1)
+	if (tls_context_new(&certs, keys, o->tls_min, o->tls_tickets, why, sizeof(why)) == -1)
 		die("%s", why);
 	for (unsigned i = 0; i < certs.n; i++)
 		EVP_PKEY_free(keys[i]);	/* the contexts hold their own references */

@@ -23,7 +23,7 @@ enum {
 	OPT_HEADER_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_SEND_TIMEOUT, OPT_GRACE,
 	OPT_MIME_TYPES, OPT_ACCESS_LOG, OPT_HIDE_VERSION, OPT_NO_CHROOT,
 	OPT_REQUIRE, OPT_SECCOMP_DEBUG, OPT_AUDIT, OPT_AUDIT_WITHOUT,
-	OPT_LISTEN_TLS, OPT_CERT, OPT_KEY, OPT_TLS_MIN, OPT_TLS, OPT_CERTS,
+	OPT_LISTEN_TLS, OPT_CERT, OPT_KEY, OPT_TLS_MIN, OPT_TLS, OPT_CERTS, OPT_TLS_TICKETS,
 	OPT_REDIRECT_HTTPS, OPT_HSTS
 };
 
@@ -34,6 +34,7 @@ static const struct option longopts[] = {
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "certs", required_argument, NULL, OPT_CERTS },
 	{ "tls-min", required_argument, NULL, OPT_TLS_MIN },
+	{ "tls-tickets", required_argument, NULL, OPT_TLS_TICKETS },
 	{ "tls", no_argument, NULL, OPT_TLS },
 	{ "redirect-https", optional_argument, NULL, OPT_REDIRECT_HTTPS },
 	{ "hsts", required_argument, NULL, OPT_HSTS },
@@ -89,6 +90,9 @@ options_usage(void)
 "                           privkey.pem in $CREDENTIALS_DIRECTORY (systemd)\n"
 "                           are the default\n"
 "      --tls-min 1.2|1.3    the oldest TLS version accepted [1.2]\n"
+"      --tls-tickets off|SECONDS  session tickets: off, or their keys (random,\n"
+"                           in memory, shared by all workers) replaced every\n"
+"                           SECONDS; a ticket lives 1-2 periods [3600]\n"
 "      --tls                with --stdio: that connection speaks TLS\n"
 "      --redirect-https[=PORT]  answer plain HTTP with 301 to https://HOST\n"
 "                           (:PORT when not 443), except for\n"
@@ -192,6 +196,7 @@ options_parse(int argc, char **argv, struct options *o)
 	o->send_timeout = DEFAULT_SEND_TIMEOUT;
 	o->grace = DEFAULT_GRACE_PERIOD;
 	o->tls_min = 12;
+	o->tls_tickets = DEFAULT_TICKET_PERIOD;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":l:hV", longopts, &idx)) != -1) {
@@ -233,6 +238,10 @@ options_parse(int argc, char **argv, struct options *o)
 				o->tls_min = 13;
 			else
 				bad("tls-min", "expects 1.2 or 1.3");
+			break;
+		case OPT_TLS_TICKETS:
+			o->tls_tickets = strcmp(optarg, "off") == 0 ? 0 :
+			    number("tls-tickets", optarg, 1, MAX_TICKET_PERIOD);
 			break;
 		case OPT_REDIRECT_HTTPS:
 			o->redirect_https = 1;

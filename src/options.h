@@ -21,6 +21,7 @@ struct options {
 	const char *key2;
 	const char *certs;	/* --certs: DIR/HOST/{fullchain,privkey}.pem */
 	unsigned tls_min;	/* --tls-min: 12 or 13 */
+	unsigned tls_tickets;	/* --tls-tickets: key period in seconds; 0: off */
 	int redirect_https;	/* --redirect-https[=PORT] */
 	unsigned https_port;	/* its PORT, 443 unless given */
 	int hsts;		/* --hsts given */

@@ -2,15 +2,21 @@
  * tls: the TLS context and the TLS transport (see tls.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "tls.h"
@@ -173,6 +179,190 @@ ticket_for_name(SSL *s, SSL_SESSION *ss, const unsigned char *keyname, size_t ke
 	return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_USE_RENEW;
 }
 
+/* ------------------------------------------------------------ ticket keys */
+
+/*
+ * Session tickets are sealed with keys made here from getrandom(2), held
+ * in this process's memory only (never written, never in the key process,
+ * which has no business with sessions), one ring for every worker and every
+ * host's context. The current key seals new tickets; every ticket_period
+ * seconds it becomes the previous key, which still opens tickets (and asks
+ * for a fresh one), and the key before it is wiped. So a ticket opens for
+ * one to two periods, and a ticket key stolen from memory opens no session
+ * older than that. Rotation happens in the callback itself, on the first
+ * handshake after a period ends: no timer, no thread.
+ */
+struct ticket_key {
+	unsigned char name[16];
+	unsigned char aes[32];		/* AES-256-CBC, as libssl's own tickets */
+	unsigned char hmac[32];		/* HMAC-SHA256 */
+	time_t born;			/* CLOCK_MONOTONIC seconds */
+	int valid;
+};
+
+static struct ticket_key ring[2];	/* [0] seals and opens, [1] only opens */
+static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned ticket_period;		/* seconds; 0: no tickets */
+static EVP_CIPHER *ticket_cipher;	/* fetched before sealing */
+
+static time_t
+monotonic_seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec;
+}
+
+/* A new key into k; k stays invalid if the kernel gives no randomness. */
+static void
+ticket_key_new(struct ticket_key *k, time_t now)
+{
+	unsigned char r[sizeof(k->name) + sizeof(k->aes) + sizeof(k->hmac)];
+
+	OPENSSL_cleanse(k, sizeof(*k));
+	/* At most 256 bytes come whole once the pool is ready. */
+	if (getrandom(r, sizeof(r), 0) == (ssize_t)sizeof(r)) {
+		memcpy(k->name, r, sizeof(k->name));
+		memcpy(k->aes, r + sizeof(k->name), sizeof(k->aes));
+		memcpy(k->hmac, r + sizeof(k->name) + sizeof(k->aes), sizeof(k->hmac));
+		k->born = now;
+		k->valid = 1;
+	}
+	OPENSSL_cleanse(r, sizeof(r));
+}
+
+/* Under ring_lock: the ring as it must be at now. */
+static void
+ticket_keys_rotate(time_t now)
+{
+	time_t age = now - ring[0].born;
+
+	if (ring[0].valid && age < (time_t)ticket_period)
+		return;
+	if (ring[0].valid && age < 2 * (time_t)ticket_period)
+		ring[1] = ring[0];
+	else
+		OPENSSL_cleanse(&ring[1], sizeof(ring[1]));
+	ticket_key_new(&ring[0], now);
+}
+
+/* libssl's ticket callback: enc 1 seals a new ticket with the current key;
+ * enc 0 opens one whose key is still in the ring (2: with the previous
+ * key, so a fresh ticket is sent). 0: no such key, a full handshake;
+ * -1: no ticket at all this time. */
+static int
+ticket_key_cb(SSL *s, unsigned char name[16], unsigned char iv[EVP_MAX_IV_LENGTH],
+    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	struct ticket_key k;
+	OSSL_PARAM params[3];
+	int which = -1, rc;
+
+	(void)s;
+	pthread_mutex_lock(&ring_lock);
+	ticket_keys_rotate(monotonic_seconds());
+	for (int i = 0; i < 2 && which < 0; i++)
+		if (ring[i].valid && (enc ? i == 0 : memcmp(name, ring[i].name, 16) == 0))
+			which = i;
+	if (which >= 0)
+		k = ring[which];
+	pthread_mutex_unlock(&ring_lock);
+	if (which < 0)
+		return enc ? -1 : 0;
+	if (enc) {
+		memcpy(name, k.name, sizeof(k.name));
+		if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(ticket_cipher)) != 1) {
+			rc = -1;
+			goto out;
+		}
+	}
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, k.hmac, sizeof(k.hmac));
+	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[2] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_CTX_set_params(hctx, params) != 1 ||
+	    EVP_CipherInit_ex(cctx, ticket_cipher, NULL, k.aes, iv, enc) != 1)
+		rc = -1;
+	else
+		rc = !enc && which == 1 ? 2 : 1;
+out:
+	OPENSSL_cleanse(&k, sizeof(k));
+	return rc;
+}
+
+/* Tickets on or off for a context; period: seconds (0: off). */
+static int
+tickets_set(SSL_CTX *c)
+{
+	if (ticket_period == 0) {
+		SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+		return SSL_CTX_set_num_tickets(c, 0) == 1 ? 0 : -1;
+	}
+	/* The session a ticket holds is good as long as its key can be. */
+	SSL_CTX_set_timeout(c, 2 * (long)ticket_period);
+	/* One ticket per handshake: a client resumes once per connection. */
+	if (SSL_CTX_set_num_tickets(c, 1) != 1)
+		return -1;
+	return SSL_CTX_set_tlsext_ticket_key_evp_cb(c, ticket_key_cb) == 1 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ kTLS */
+
+/*
+ * Kernel TLS: when the kernel offers the "tls" upper-layer protocol,
+ * libssl hands the record keys to the kernel after each handshake (for the
+ * suites the kernel knows), and file bodies go with SSL_sendfile: their
+ * bytes never enter this process. Where it does not (the module not
+ * loaded; hermit never loads it: that takes CAP_SYS_MODULE or
+ * CAP_NET_ADMIN, which the systemd unit uses before the sandbox), or for a
+ * connection libssl could not hand over, records are made here.
+ */
+static int ktls_on;
+static char ktls_why[96] = "not asked";
+
+static void
+ktls_probe(void)
+{
+	char ulps[256];
+	ssize_t n;
+	int fd;
+
+#ifdef OPENSSL_NO_KTLS
+	snprintf(ktls_why, sizeof(ktls_why), "OpenSSL built without kTLS");
+	return;
+#endif
+	fd = open("/proc/sys/net/ipv4/tcp_available_ulp", O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, ulps, sizeof(ulps) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
+		snprintf(ktls_why, sizeof(ktls_why), "cannot read the kernel's ULP list");
+		return;
+	}
+	ulps[n] = '\0';
+	for (char *w = strtok(ulps, " \n"); w != NULL; w = strtok(NULL, " \n"))
+		if (strcmp(w, "tls") == 0)
+			ktls_on = 1;
+	if (!ktls_on)
+		snprintf(ktls_why, sizeof(ktls_why), "the kernel offers no tls ULP: modprobe tls");
+}
+
+const char *
+tls_describe(char *out, size_t size)
+{
+	char tickets[64];
+
+	if (ticket_period == 0)
+		snprintf(tickets, sizeof(tickets), "tickets off");
+	else
+		snprintf(tickets, sizeof(tickets), "ticket keys replaced every %u s", ticket_period);
+	if (ktls_on)
+		snprintf(out, size, "ktls=on; %s", tickets);
+	else
+		snprintf(out, size, "ktls=off (%s); %s", ktls_why, tickets);
+	return out;
+}
+
 /* A context with hermit's settings and no certificate. Every context gets
  * exactly these: a connection moved to another host's context keeps some
  * settings of the first (versions, suites, options) and takes others from
@@ -214,8 +404,11 @@ context_with_settings(unsigned min_version, char *why, size_t whysize)
 	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_alpn_select_cb(c, alpn_select, NULL);
 	SSL_CTX_set_tlsext_servername_callback(c, pick_site);
-	if (SSL_CTX_set_session_ticket_cb(c, NULL, ticket_for_name, NULL) != 1) {
-		snprintf(why, whysize, "TLS: cannot set the ticket callback: %s", ssl_reason());
+	if (ktls_on)
+		SSL_CTX_set_options(c, SSL_OP_ENABLE_KTLS);
+	if (tickets_set(c) == -1 ||
+	    SSL_CTX_set_session_ticket_cb(c, NULL, ticket_for_name, NULL) != 1) {
+		snprintf(why, whysize, "TLS: cannot set up session tickets: %s", ssl_reason());
 		SSL_CTX_free(c);
 		return NULL;
 	}
@@ -245,10 +438,24 @@ host_context(const struct certs *c, EVP_PKEY *const *keys, unsigned first, unsig
 
 int
 tls_context_new(const struct certs *c, EVP_PKEY *const *keys, unsigned min_version,
-    char *why, size_t whysize)
+    unsigned tickets, char *why, size_t whysize)
 {
 	unsigned i = 0, end;
 	SSL_CTX *x;
+
+	ktls_probe();
+	ticket_period = tickets;
+	if (tickets > 0) {
+		if ((ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL)) == NULL) {
+			snprintf(why, whysize, "TLS: no AES-256-CBC for tickets: %s", ssl_reason());
+			return -1;
+		}
+		ticket_keys_rotate(monotonic_seconds());
+		if (!ring[0].valid) {
+			snprintf(why, whysize, "TLS: getrandom gave no ticket key");
+			return -1;
+		}
+	}
 
 	if ((sites = calloc(c->n, sizeof(sites[0]))) == NULL) {
 		snprintf(why, whysize, "TLS: out of memory");
@@ -285,6 +492,9 @@ tls_context_free(void)
 	nsites = 0;
 	SSL_CTX_free(fallback != NULL ? fallback : ctx);
 	ctx = fallback = NULL;
+	EVP_CIPHER_free(ticket_cipher);
+	ticket_cipher = NULL;
+	OPENSSL_cleanse(ring, sizeof(ring));
 }
 
 /* ------------------------------------------------------------ the transport */
@@ -390,6 +600,15 @@ tls_send_file(struct transport_io *io, int fd, off_t *off, size_t len)
 
 	if (s == NULL)
 		return -1;
+	/* kTLS: the kernel encrypts, straight from the page cache. */
+	if (ktls_on && BIO_get_ktls_send(SSL_get_wbio(s))) {
+		ossl_ssize_t sent = SSL_sendfile(s, fd, *off, len, 0);
+		if (sent > 0) {
+			*off += sent;
+			return sent;
+		}
+		return failed(io, s, (int)sent, 0) == 0 ? (errno = EPIPE, -1) : -1;
+	}
 	got = pread(fd, buf, len < sizeof(buf) ? len : sizeof(buf), *off);
 	if (got <= 0)
 		return got;	/* 0: the file shrank */

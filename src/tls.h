@@ -22,8 +22,11 @@
  * only ECDHE with AEAD suites (the key process signs, it never decrypts);
  * groups X25519, P-256, P-384; no compression, no renegotiation, no 0-RTT;
  * ALPN: http/1.1 or nothing (a client offering only other protocols gets
- * the no_application_protocol alert); stateless session tickets, no server
- * session cache.
+ * the no_application_protocol alert); stateless session tickets (one per
+ * handshake, their keys random, in memory, shared by every worker and
+ * replaced every period: see tls.c), no server session cache. With kTLS
+ * (the kernel's tls ULP present), records are the kernel's and files go
+ * with SSL_sendfile.
  *
  * Certificates by SNI: a connection starts on the default's context (or,
  * without a default, on one without certificate); the server_name callback
@@ -53,9 +56,14 @@ int tls_init(char *why, size_t whysize);
 
 /* c: from certs_gather() (n > 0). keys[i]: c->pair[i]'s key, from
  * keyproc_pkey(); the contexts take their own references. min_version: 12
- * or 13. Returns 0, or -1 with why set, naming the file at fault. */
+ * or 13. tickets: how often the ticket keys are replaced, in seconds (0:
+ * no session tickets). Returns 0, or -1 with why set, naming the file at
+ * fault. Reads the kernel's ULP list (kTLS), so runs before sealing. */
 int tls_context_new(const struct certs *c, EVP_PKEY *const *keys, unsigned min_version,
-    char *why, size_t whysize);
+    unsigned tickets, char *why, size_t whysize);
+
+/* For the startup line: "ktls=on" or "ktls=off (why)", and the tickets. */
+const char *tls_describe(char *out, size_t size);
 
 void tls_context_free(void);
 
