@@ -566,6 +566,120 @@ def access_log():
                  ("GET /ranged.bin HTTP/1.1", "200")], "access log lines")
 
 
+def long_chain():
+    """A chain whose first flight cannot fit a fresh connection's send
+    buffer (16 KiB): a leaf under eight intermediates, each carrying a
+    7000-byte comment, about 60 KiB in all. Returns (fullchain, key)."""
+    d = tempdir()
+    comment = "nsComment=" + "x" * 7000
+
+    def path(name):
+        return os.path.join(d, name)
+
+    def new(name, subject, issuer, ca):
+        ext = path(name + ".ext")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=critical,CA:%s\n%s\n" % ("TRUE" if ca else "FALSE", comment))
+            if not ca:
+                f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        r = openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", path(name + ".key"), "-out", path(name + ".csr"),
+                    "-subj", "/CN=" + subject)
+        ok(r.returncode == 0, "openssl req: %r" % r.stderr)
+        signer = ["-signkey", path(name + ".key")] if issuer is None else \
+            ["-CA", path(issuer + ".crt"), "-CAkey", path(issuer + ".key"), "-CAcreateserial"]
+        r = openssl("x509", "-req", "-in", path(name + ".csr"), *signer, "-days", "2",
+                    "-extfile", ext, "-out", path(name + ".crt"))
+        ok(r.returncode == 0, "openssl x509: %r" % r.stderr)
+
+    new("root", "long chain root", None, True)
+    issuer = "root"
+    for i in range(8):
+        new("i%d" % i, "intermediate %d" % i, issuer, True)
+        issuer = "i%d" % i
+    new("leaf", "localhost", issuer, False)
+    with open(path("fullchain.pem"), "wb") as out:
+        for name in ["leaf"] + ["i%d" % i for i in reversed(range(8))]:
+            with open(path(name + ".crt"), "rb") as f:
+                out.write(f.read())
+    os.chmod(path("leaf.key"), 0o600)
+    return path("fullchain.pem"), path("leaf.key")
+
+
+def server_send_queue(port):
+    """Bytes the server's side of its one connection on port holds unsent
+    or unacknowledged (ss's Send-Q), or None."""
+    r = subprocess.run(["ss", "-Htn", "state", "established", "( sport = :%d )" % port],
+                       capture_output=True, text=True, timeout=10)
+    for line in r.stdout.splitlines():
+        fields = line.split()
+        if len(fields) >= 2:
+            return int(fields[1])
+    return None
+
+
+@test
+def handshake_waits_for_room_to_write():
+    """The server's first flight does not fit: the read that runs the
+    handshake must wait until the socket can take more (EPOLLOUT), not for
+    more input, which never comes while the client waits for that flight."""
+    if not have_tool("ss"):
+        skip("ss is not installed")
+    chain, key = long_chain()
+    port = free_port()
+    with Server(ROOT, ["--listen-tls", "127.0.0.1:%d" % port, "--cert", chain, "--key", key,
+                       "--header-timeout", "20"], listen=False, port=port) as s:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        # A small MSS keeps the server's send buffer small too (loopback's
+        # 64 KiB segments would give it a megabyte from the start).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", s.port))
+        into, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        tls = ctx.wrap_bio(into, out, server_hostname="localhost")
+        try:
+            tls.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        sock.sendall(out.read())	# the ClientHello; then nothing is read for a while
+        time.sleep(1.0)
+        queued = server_send_queue(s.port)
+        flight = os.path.getsize(chain) * 3 // 4	# PEM to DER, roughly
+        ok(queued is not None and 8192 < queued < flight,
+           "the server's socket took %r of about %d bytes: it did not have to wait "
+           "for room, so the test proves nothing" % (queued, flight))
+        start = time.monotonic()
+        while True:
+            data = sock.recv(65536)
+            ok(data, "the server closed during the handshake")
+            into.write(data)
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                pass
+        tls.write(b"GET /index.html HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        sock.sendall(out.read())
+        answer = b""
+        while b"over TLS" not in answer:
+            data = sock.recv(65536)
+            if not data:
+                break
+            into.write(data)
+            try:
+                answer += tls.read(65536)
+            except ssl.SSLWantReadError:
+                pass
+        ok(b"200 OK" in answer and b"over TLS" in answer, "answered: %r" % answer[:200])
+        ok(time.monotonic() - start < 5, "the handshake waited %.1f s once the client read"
+           % (time.monotonic() - start))
+        sock.close()
+
+
 @test
 def over_limit_closed_without_handshake():
     """Beyond --max-connections a TLS connection is closed, not shaken
