@@ -19,6 +19,12 @@
 #   - hermit --audit, run by a copy of the unit with the same sandbox, finds
 #     every must-block probe blocked;
 #   - `systemctl restart` during a loop of 200 requests loses none of them.
+# And for hermit-https.socket + hermit-https.service, with a certificate made
+# here by openssl and installed as certbot installs one: without the files the
+# service fails (243/CREDENTIALS) while hermit.socket serves on; the socket
+# runs `modprobe -q tls` (a stub); then the checks above over HTTPS (curl
+# --cacert), the credentials' owner and mode, and the private key found in
+# hermit's key process and not in its serving process (tests/systemd/keyscan.py).
 # Not root, or systemd-container/debootstrap not installable: SKIP, never silent.
 # Ends with "systemd: N passed, N failed[, N skipped]"; exit 1 on any failure.
 # HERMIT_TEST_VERBOSE=1 prints the journal of each variant.
@@ -196,31 +202,37 @@ sctl() { timeout 60 nsenter -t "$SD_LEADER" -a systemctl "$@"; }
 mainpid() { sctl show -P MainPID "$1"; }
 curl_in() { sd_net curl -sS --max-time 10 "$@"; }
 
-# The port's listening socket, seen from inside the container's network namespace.
+# The port's (80, or $1) listening socket, seen from inside the container's
+# network namespace.
 t_listening() {
-	sd_net cat /proc/net/tcp /proc/net/tcp6 | awk '$2 ~ /:0050$/ && $4 == "0A" { found = 1 } END { exit !found }' ||
-		{ echo "nothing listens on port 80"; return 1; }
+	local port=${1:-80}
+	sd_net cat /proc/net/tcp /proc/net/tcp6 |
+		awk -v p="$(printf ':%04X' "$port")" '$2 ~ p "$" && $4 == "0A" { found = 1 } END { exit !found }' ||
+		{ echo "nothing listens on port $port"; return 1; }
 }
 
+# GET, 404, HEAD and Range over http://, or over https:// ($1) with the test
+# certificate as the only one trusted.
 t_http() {
-	local code body hdr
+	local code body hdr s=${1:-http} ca=()
+	[[ $s == https ]] && ca=(--cacert "$WORK/tls/fullchain.pem")
 	hdr=$WORK/headers
-	body=$(curl_in -D "$hdr" http://127.0.0.1/hello.txt) || return 1
+	body=$(curl_in "${ca[@]}" -D "$hdr" $s://127.0.0.1/hello.txt) || return 1
 	[[ $body == "hello from hermit" ]] || { echo "GET /hello.txt: body '$body'"; return 1; }
 	grep -q '^HTTP/1.1 200' "$hdr" || { echo "GET /hello.txt:"; cat "$hdr"; return 1; }
-	code=$(curl_in -o /dev/null -w '%{http_code}' http://127.0.0.1/) || return 1
-	[[ $code == 200 ]] || { echo "GET /: $code"; return 1; }
+	code=$(curl_in "${ca[@]}" -o /dev/null -w '%{http_code}' $s://127.0.0.1/) || return 1
+	[[ $code == 200 ]] || { echo "GET $s:/: $code"; return 1; }
 	if sd_net grep -q ' lo$' /proc/net/if_inet6 2>/dev/null; then	# a kernel with IPv6
-		body=$(curl_in -g 'http://[::1]/hello.txt') || return 1
-		[[ $body == "hello from hermit" ]] || { echo "GET http://[::1]/hello.txt: body '$body'"; return 1; }
+		body=$(curl_in "${ca[@]}" -g "$s://[::1]/hello.txt") || return 1
+		[[ $body == "hello from hermit" ]] || { echo "GET $s://[::1]/hello.txt: body '$body'"; return 1; }
 	fi
-	code=$(curl_in -o /dev/null -w '%{http_code}' http://127.0.0.1/no/such/file) || return 1
+	code=$(curl_in "${ca[@]}" -o /dev/null -w '%{http_code}' $s://127.0.0.1/no/such/file) || return 1
 	[[ $code == 404 ]] || { echo "GET /no/such/file: $code, not 404"; return 1; }
-	body=$(curl_in -I -D "$hdr" -o /dev/null -w '%{size_download}' http://127.0.0.1/sub/numbers.txt) || return 1
+	body=$(curl_in "${ca[@]}" -I -D "$hdr" -o /dev/null -w '%{size_download}' $s://127.0.0.1/sub/numbers.txt) || return 1
 	grep -q '^HTTP/1.1 200' "$hdr" &&
 		grep -qi "^content-length: $(stat -c %s "$WWW/sub/numbers.txt")"$'\r'"$" "$hdr" &&
 		[[ $body == 0 ]] || { echo "HEAD /sub/numbers.txt: $body body bytes"; cat "$hdr"; return 1; }
-	body=$(curl_in -D "$hdr" -H 'Range: bytes=100-149' http://127.0.0.1/sub/numbers.txt) || return 1
+	body=$(curl_in "${ca[@]}" -D "$hdr" -H 'Range: bytes=100-149' $s://127.0.0.1/sub/numbers.txt) || return 1
 	grep -q '^HTTP/1.1 206' "$hdr" &&
 		grep -qi "^content-range: bytes 100-149/$(stat -c %s "$WWW/sub/numbers.txt")"$'\r'"$" "$hdr" &&
 		[[ $body == "$(tail -c +101 "$WWW/sub/numbers.txt" | head -c 50)" ]] ||
@@ -324,14 +336,20 @@ t_audit() {
 
 # 4 clients making 50 requests each, one connection per request, 15 ms apart,
 # while the service is restarted twice: every one of the 200 must get its 200.
+# Over plain HTTP on port 80, or over HTTPS on port 443 ($2 https).
 # (A connection accepted by the old process but never answered shows here as
 # a reset or a connection closed without a response.)
 t_restart() {
 	local unit=$1 before after progress=$WORK/progress progress_at=0 i client rc
 	: >"$progress"
 	before=$(mainpid "$unit")
-	sd_net python3 - "$progress" >"$WORK/loop.out" 2>&1 <<-'EOF' &
-	import http.client, sys, threading, time
+	sd_net python3 - "$progress" "${2:-http}" "$WORK/tls/fullchain.pem" >"$WORK/loop.out" 2>&1 <<-'EOF' &
+	import http.client, ssl, sys, threading, time
+	def connect():
+	    if sys.argv[2] != "https":
+	        return http.client.HTTPConnection("127.0.0.1", 80, timeout=10)
+	    ctx = ssl.create_default_context(cafile=sys.argv[3])
+	    return http.client.HTTPSConnection("127.0.0.1", 443, timeout=10, context=ctx)
 	failed = []
 	lock = threading.Lock()
 	progress = open(sys.argv[1], "w")
@@ -339,7 +357,7 @@ t_restart() {
 	    for i in range(50):
 	        t = time.time()
 	        try:
-	            c = http.client.HTTPConnection("127.0.0.1", 80, timeout=10)
+	            c = connect()
 	            c.request("GET", "/hello.txt", headers={"Connection": "close"})
 	            r = c.getresponse()
 	            body = r.read()
@@ -442,6 +460,131 @@ socket_variant() {
 		fail "$v: $service stopped cleanly" "$(sctl show -P Result "$service")" "$(journal_of "$service")"
 }
 
+# ---- HTTPS: hermit-https.socket + hermit-https.service -------------------------
+# The test certificate: P-256, self-signed for localhost, 127.0.0.1 and ::1.
+make_cert() {
+	mkdir -p "$WORK/tls" &&
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+			-keyout "$WORK/tls/privkey.pem" -out "$WORK/tls/fullchain.pem" -subj /CN=localhost \
+			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" 2>&1
+}
+
+# In the container the files sit where certbot puts them (the key root's,
+# 0600) and /etc/hermit/tls links to them, as hermit-https.service says.
+install_cert() {
+	local live=/etc/letsencrypt/live/hermit.test
+	sd_put "$WORK/tls/fullchain.pem" $live/fullchain.pem 0644 &&
+		sd_put "$WORK/tls/privkey.pem" $live/privkey.pem 0600 &&
+		sd_exec mkdir -p /etc/hermit/tls &&
+		sd_exec ln -sf $live/fullchain.pem $live/privkey.pem /etc/hermit/tls/
+}
+
+# Without the files: the first connection on 443 starts hermit-https.service,
+# which fails before hermit runs (243/CREDENTIALS); hermit.socket still serves.
+t_missing_credentials() {
+	local i st
+	sd_net curl -sS --max-time 3 --cacert "$WORK/tls/fullchain.pem" -o /dev/null https://127.0.0.1/ 2>/dev/null &&
+		{ echo "served HTTPS without a certificate"; return 1; }
+	for ((i = 0; i < 50; i++)); do
+		st=$(sctl show -P ExecMainStatus hermit-https.service)
+		[[ $st == 243 ]] && break
+		sleep 0.1
+	done
+	[[ $st == 243 ]] || { echo "hermit-https.service: exit status $st, not 243 (CREDENTIALS)"; journal_of hermit-https.service; return 1; }
+	t_http
+}
+
+# The credentials as hermit's dynamic user gets them: copies, 0400, its own,
+# and the key's source file still root's.
+t_credentials() {
+	local pid=$1 uid f out
+	uid=$(sd_exec awk '$1 == "Uid:" { print $2 }' "/proc/$pid/status") || return 1
+	for f in fullchain.pem privkey.pem; do
+		out=$(sd_exec stat -c '%a %u' "/run/credentials/hermit-https.service/$f") || return 1
+		[[ $out == "400 $uid" ]] || { echo "$f: mode and owner '$out', not '400 $uid'"; return 1; }
+	done
+	out=$(sd_exec stat -L -c '%a %u' /etc/hermit/tls/privkey.pem) || return 1
+	[[ $out == "600 0" ]] || { echo "/etc/hermit/tls/privkey.pem: '$out'"; return 1; }
+}
+
+# The host PID of the container's process $1.
+host_pid() {
+	local f h ns
+	ns=$(readlink "/proc/$SD_LEADER/ns/pid")
+	for f in $(grep -lE "^NSpid:\s+[0-9]+\s+$1$" /proc/[0-9]*/status 2>/dev/null); do
+		h=${f#/proc/} h=${h%/status}
+		[[ $(readlink "/proc/$h/ns/pid") == "$ns" ]] && { echo "$h"; return 0; }
+	done
+	return 1
+}
+
+# The private key is in hermit's key process (its one child) and nowhere in
+# the serving process; finding it in the key process checks the search.
+t_key_isolated() {
+	local hpid kids out rc
+	hpid=$(host_pid "$1") || { echo "no host PID for $1"; return 1; }
+	kids=($(cat /proc/"$hpid"/task/*/children))
+	((${#kids[@]} == 1)) || { echo "children of hermit: '${kids[*]}', not one key process"; return 1; }
+	out=$(python3 tests/systemd/keyscan.py "$WORK/tls/privkey.pem" "${kids[0]}")
+	rc=$?
+	((rc == 0)) || { echo "key process: $out: the search is broken"; return 1; }
+	out=$(python3 tests/systemd/keyscan.py "$WORK/tls/privkey.pem" "$hpid")
+	rc=$?
+	((rc == 1)) || { echo "serving process: $out"; return 1; }
+	echo "serving process: key $out"
+}
+
+https_variant() {
+	local v=hermit-https pid out stub=$WORK/modprobe
+	kernel_mark
+	out=$(make_cert) || { fail "$v: a test certificate" "openssl req failed" "$out"; return; }
+	# a modprobe that notes its arguments and fails, as without the module
+	printf '#!/bin/sh\necho "$*" >/run/hermit-test-modprobe\nexit 1\n' >"$stub"
+	sd_put "$stub" /usr/sbin/modprobe 0755 || { fail "$v: a modprobe stub" "sd_put failed"; return; }
+	if ! sctl start hermit.socket hermit-https.socket; then
+		fail "$v: start hermit.socket and hermit-https.socket" "" "$(journal_of hermit-https.socket)"
+		return
+	fi
+	check "$v: hermit-https.service without its credential files fails (243/CREDENTIALS), hermit.socket still serves" \
+		t_missing_credentials
+	sctl stop hermit-https.socket hermit-https.service
+	sctl reset-failed hermit-https.socket hermit-https.service
+	sd_exec rm -f /run/hermit-test-modprobe
+	install_cert || { fail "$v: installing the certificate in the container"; return; }
+	if ! sctl start hermit-https.socket; then
+		fail "$v: start hermit-https.socket" "" "$(journal_of hermit-https.socket)"
+		return
+	fi
+	out=$(sd_exec cat /run/hermit-test-modprobe 2>&1)
+	[[ $out == "-q tls" ]] && ok "$v: hermit-https.socket ran modprobe -q tls (and started though it failed)" ||
+		fail "$v: hermit-https.socket ran modprobe -q tls" "arguments: '$out'"
+	check "$v: hermit-https.socket listens on port 443" t_listening 443
+	[[ $(sctl is-active hermit-https.service) == active ]] &&
+		fail "$v: hermit-https.service is not started before the first connection" ||
+		ok "$v: hermit-https.service is not started before the first connection"
+	check "$v: GET, 404, HEAD and Range over HTTPS (curl --cacert)" t_http https
+	if [[ $(sctl is-active hermit-https.service) == active ]] && pid=$(mainpid hermit-https.service) && [[ $pid != 0 ]]; then
+		ok "$v: the first connection started hermit-https.service"
+		check "$v: identity, no_new_privs, seccomp, capabilities of its process" t_status "$pid" dynamic 0000000000000000
+		check "$v: private network namespace" t_private_net "$pid"
+		check "$v: its root (t_empty_root)" t_empty_root "$pid"
+		check "$v: hermit's startup line in the journal" t_confined_line hermit-https.service
+		check "$v: the certificate and key as credentials of its dynamic user" t_credentials "$pid"
+		check "$v: the private key in the key process, not in the serving process" t_key_isolated "$pid"
+		check "$v: plain HTTP on port 80 alongside (hermit.service)" t_http
+		check "$v: systemctl restart during 200 HTTPS requests loses none" t_restart hermit-https.service https
+	else
+		fail "$v: the first connection started hermit-https.service" "$(sctl is-active hermit-https.service)" \
+			"$(journal_of hermit-https.service)"
+	fi
+	check "$v: hermit --audit under the same sandbox blocks every must-block probe" t_audit hermit-https.service "" "$v"
+	[[ -n ${HERMIT_TEST_VERBOSE:-} ]] && journal_of hermit-https.service
+	sctl stop hermit-https.socket hermit-https.service hermit.socket hermit.service
+	[[ $(sctl show -P Result hermit-https.service) == success ]] && ok "$v: hermit-https.service stopped cleanly" ||
+		fail "$v: hermit-https.service stopped cleanly" "$(sctl show -P Result hermit-https.service)" \
+			"$(journal_of hermit-https.service)"
+}
+
 # hermit-inetd.socket + hermit-inetd@.service: one process per connection
 t_inetd_loop() {
 	sd_net python3 - <<-'EOF'
@@ -530,6 +673,7 @@ classic_variant() {
 }
 
 socket_variant hermit
+https_variant
 socket_variant hermit-chroot
 inetd_variant
 classic_variant

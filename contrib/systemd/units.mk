@@ -13,7 +13,8 @@ SBINDIR ?= $(PREFIX)/sbin
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 BIN ?= hermit
 
-UNITS = hermit.socket hermit.service hermit-chroot.socket hermit-chroot.service \
+UNITS = hermit.socket hermit.service hermit-https.socket hermit-https.service \
+        hermit-chroot.socket hermit-chroot.service \
         hermit-inetd.socket hermit-inetd@.service hermit-classic.service
 UNIT_LIBS ?= $(shell ldd $(BIN) 2>/dev/null | awk '{ for (i = 1; i <= NF; i++) if ($$i ~ /^\//) print $$i }')
 
