@@ -111,8 +111,11 @@ class Hammer:
     stopped (at the latest after `limit` seconds, and not before `least`
     were made): each request is recorded as (start, end, serial, error)."""
 
+    running = []
+
     def __init__(self, port, ctx, threads=3, least=MIN_REQUESTS, limit=40.0):
         self.port, self.ctx, self.least = port, ctx, least
+        Hammer.running.append(self)
         self.results = []
         self.lock = threading.Lock()
         self.halt = threading.Event()
@@ -140,6 +143,14 @@ class Hammer:
                 return
             self._one()
             time.sleep(0.005)   # leave the CPU to the ACME client
+
+    @classmethod
+    def cancel_all(cls):
+        """Ends every client loop at once (a test that failed halfway must
+        not leave them running into the next)."""
+        for h in cls.running:
+            h.deadline = 0
+        cls.running.clear()
 
     def stop(self):
         self.halt.set()
@@ -437,6 +448,7 @@ def acme_renewal_restart_under_socket_activation_loses_nothing():
         print("     socket activation: %d connections, 0 failed, %d waited in the "
               "backlog for the new hermit" % (len(results), len(waited)), flush=True)
     finally:
+        Hammer.cancel_all()
         systemctl.close()
         unit.close()
     for pid, code, log in unit.stopped:
@@ -591,6 +603,7 @@ def acme_renewal_under_tcpserver_needs_no_restart():
         eq(sanitizer_report(sv.log()), None, "sanitizer report")
         print("     tcpserver: %d connections, 0 failed, no restart" % len(results), flush=True)
     finally:
+        Hammer.cancel_all()
         os.unlink(hook)
         sv.stop()
 
@@ -649,6 +662,7 @@ def own_listener_hup_then_restart(kind):
         print("     own listener, %s restart: %d connections, %d refused over %.0f ms"
               % (kind, len(results), len(fails), refused_for * 1000), flush=True)
     finally:
+        Hammer.cancel_all()
         sv.stop()
 
 
