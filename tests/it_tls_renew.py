@@ -17,11 +17,11 @@ lose nothing:
 - tcpserver under runsv running `hermit --stdio --tls` per connection:
   `certbot renew` with the documented copying deploy hook, no restart,
   no failure, the new certificate on the next connection;
-- hermit's own --listen-tls under runsv and under supervise: SIGHUP
-  (`sv hup`, `svc -h`) changes nothing and says to restart; `sv restart`
-  or `svc -t` after the files are replaced serves the new certificate;
-  connections in the gap are refused (that is what is documented), never
-  cut.
+- hermit's own --listen-tls under runsv, supervise and s6-supervise:
+  SIGHUP (`sv hup`, `svc -h`, `s6-svc -h`) changes nothing and says to
+  restart; `sv restart`, `svc -t` or `s6-svc -r` after the files are
+  replaced serves the new certificate; connections in the gap are refused
+  (that is what is documented), never cut.
 
 Run from the top of the repository: python3 tests/it_tls_renew.py ./hermit [TEST...]
 """
@@ -460,12 +460,16 @@ def acme_renewal_restart_under_socket_activation_loses_nothing():
 
 
 class Supervised:
-    """A service directory with the given run script under runit's runsv
-    or daemontools' supervise; the script's output (stdout and stderr) goes
-    to a log file. hup() and restart() are what an operator types:
-    `sv hup` / `svc -h`, `sv restart` / `svc -t`."""
+    """A service directory with the given run script under runit's runsv,
+    daemontools' supervise or s6-supervise; the script's output (stdout
+    and stderr) goes to a log file. hup() and restart() are what an
+    operator types: `sv hup` / `svc -h` / `s6-svc -h`, `sv restart` /
+    `svc -t` / `s6-svc -r`."""
 
-    TOOLS = {"runit": ("runsv", "sv"), "daemontools": ("supervise", "svc", "svstat")}
+    TOOLS = {"runit": ("runsv", "sv"), "daemontools": ("supervise", "svc", "svstat"),
+             "s6": ("s6-supervise", "s6-svc", "s6-svstat")}
+    COMMANDS = {"runit": (["sv", "-w", "20"], "hup", "restart"),
+                "daemontools": (["svc"], "-h", "-t"), "s6": (["s6-svc"], "-h", "-r")}
 
     def __init__(self, script, kind="runit"):
         need_runit_tools(*self.TOOLS[kind])
@@ -482,15 +486,15 @@ class Supervised:
             return f.read().decode("utf-8", "replace")
 
     def ctl(self, *args):
-        argv = (["sv", "-w", "20"] if self.kind == "runit" else ["svc"]) + list(args)
+        argv = self.COMMANDS[self.kind][0] + list(args)
         r = subprocess.run(argv + [self.dir], capture_output=True, timeout=40)
         ok(r.returncode == 0, "%s: %r %r" % (" ".join(argv), r.stdout, r.stderr))
 
     def hup(self):
-        self.ctl("hup" if self.kind == "runit" else "-h")
+        self.ctl(self.COMMANDS[self.kind][1])
 
     def restart(self):
-        self.ctl("restart" if self.kind == "runit" else "-t")
+        self.ctl(self.COMMANDS[self.kind][2])
 
     def pid(self):
         """The service's pid, 0 when it is down."""
@@ -500,6 +504,10 @@ class Supervised:
                     return int(f.read().strip() or 0)
             except (OSError, ValueError):
                 return 0
+        if self.kind == "s6":
+            out = subprocess.run(["s6-svstat", "-p", self.dir], capture_output=True,
+                                 timeout=10).stdout.strip()
+            return max(int(out or 0), 0)
         out = subprocess.run(["svstat", self.dir], capture_output=True, timeout=10).stdout
         m = re.search(rb": up \(pid (\d+)\)", out)
         return int(m.group(1)) if m else 0
@@ -641,7 +649,8 @@ def own_listener_hup_then_restart(kind):
         hammer = Hammer(port, ctx)
         # runsv waits a second before it restarts a run script that ran
         # for less than one, and supervise takes no command in the second
-        # after a start: pauses that a renewal does not meet.
+        # after a start: pauses that a renewal does not meet. (s6-supervise
+        # waits a second after every exit: its gap is about a second.)
         time.sleep(max(0.3, started + 1.2 - time.monotonic()))
         t0 = time.monotonic()
         sv.restart()
@@ -674,6 +683,11 @@ def own_listener_under_runit_hup_then_restart():
 @test(timeout=90)
 def own_listener_under_daemontools_hup_then_restart():
     own_listener_hup_then_restart("daemontools")
+
+
+@test(timeout=90)
+def own_listener_under_s6_hup_then_restart():
+    own_listener_hup_then_restart("s6")
 
 
 run_all("it_tls_renew")
