@@ -7,8 +7,8 @@ lose nothing:
 - a real ACME round: Debian's pebble CA on loopback, certbot issuing with
   --webroot into the tree a plain hermit serves (pebble fetches
   /.well-known/acme-challenge/ from it), then `certbot renew` whose deploy
-  hook is `systemctl restart hermit.service`, with this suite standing in
-  for systemd: it holds the listening socket and passes it in
+  hook is `systemctl restart hermit-https.service`, with this suite
+  standing in for systemd: it holds the listening socket and passes it in
   (LISTEN_FDS, name https), stops the old hermit with SIGTERM and starts a
   new one on the same socket. Many HTTPS connections run meanwhile: none
   may fail, those that arrive while no hermit runs wait in the backlog,
@@ -266,12 +266,13 @@ def acme():
 
 
 class SocketUnit:
-    """What systemd does for hermit.socket + hermit.service (Type=exec):
-    the listening socket (DeferAcceptSec=1, as in contrib/systemd) is
-    held here for the whole test, passed to every hermit it starts as
-    LISTEN_FDS=1 named https, and `restart` is stop (SIGTERM, wait for the
-    exit) then start. `gap` seconds pass between the two with no hermit at
-    all, so that clients certainly arrive while none runs."""
+    """What systemd does for hermit-https.socket + hermit-https.service
+    (Type=exec): the listening socket (DeferAcceptSec=1, as in
+    contrib/systemd) is held here for the whole test, passed to every
+    hermit it starts as LISTEN_FDS=1 named https, and `restart` is stop
+    (SIGTERM, wait for the exit) then start. `gap` seconds pass between
+    the two with no hermit at all, so that clients certainly arrive while
+    none runs."""
 
     def __init__(self, args, gap=0.3):
         self.sock = socket.socket()
@@ -312,7 +313,7 @@ class SocketUnit:
 
 class Systemctl:
     """A stand-in `systemctl` on certbot's PATH: `systemctl restart
-    hermit.service` asks this process, over a unix socket, to restart the
+    hermit-https.service` asks this process, over a unix socket, to restart the
     unit, and returns when it is done, as systemctl does."""
 
     def __init__(self, bindir, unit):
@@ -343,7 +344,7 @@ sys.exit(0 if answer.startswith("done") else 1)
                 words = c.makefile().readline().split()
                 self.calls.append((time.monotonic(), words))
                 try:
-                    if words != ["restart", "hermit.service"]:
+                    if words != ["restart", "hermit-https.service"]:
                         raise ValueError("unexpected: systemctl %s" % " ".join(words))
                     self.unit.restart()
                     c.sendall(b"done\n")
@@ -414,12 +415,12 @@ def acme_renewal_restart_under_socket_activation_loses_nothing():
         eq(old, file_serial(os.path.join(live, "cert.pem")), "serial served at first")
         hammer = Hammer(unit.port, ctx)
         t_hook = time.monotonic()
-        a.renew("systemctl restart hermit.service")
+        a.renew("systemctl restart hermit-https.service")
         t_done = time.monotonic()
         time.sleep(0.5)
         results = hammer.stop()
         eq(systemctl.errors, [], "restart errors")
-        eq([w for _, w in systemctl.calls], [["restart", "hermit.service"]],
+        eq([w for _, w in systemctl.calls], [["restart", "hermit-https.service"]],
            "the deploy hook's calls")
         new = file_serial(os.path.join(live, "cert.pem"))
         ok(new != old, "certbot renewed nothing: serial %s both times" % new)
@@ -553,8 +554,8 @@ def connectable(port):
         return False
 
 
-# The deploy hook the README gives for tcpserver, with /etc/hermit made a
-# parameter: each file is copied beside its final name and renamed over it,
+# The deploy hook the README gives for tcpserver, with /etc/hermit/tls made
+# a parameter: each file is copied beside its final name and renamed over it,
 # the key first (with --reuse-key it is the same key).
 DEPLOY_SCRIPT = """#!/bin/sh
 cd "$RENEWED_LINEAGE" || exit 1
