@@ -118,7 +118,7 @@ options_usage(void)
 "      --idle-timeout S     seconds an idle keep-alive connection stays [%d]\n"
 "      --send-timeout S     seconds a response may make no progress [%d]\n"
 "      --grace S            seconds to finish responses after SIGTERM [%d]\n"
-"                           (SIGHUP, SIGUSR1, SIGUSR2, SIGALRM: logged, ignored)\n"
+"                           (SIGHUP etc. ignored: restart for new certificates)\n"
 "\n"
 "Confinement (see hermit(8)):\n"
 "      --user NAME[:GROUP]  identity to drop to when started as root\n"

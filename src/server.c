@@ -204,7 +204,9 @@ read_signal(int sigfd, int *signo)
 	if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 		return 1;
 	if (si.ssi_signo == SIGHUP)
-		log_error("SIGHUP: nothing to reload; ignored");
+		log_error("SIGHUP: nothing to reload; ignored (files are read "
+		    "only at start: restart hermit to load new certificates, "
+		    "see RENEWAL in hermit(8))");
 	else
 		log_error("SIG%s: ignored", sigabbrev_np((int)si.ssi_signo));
 	return 0;
