@@ -25,6 +25,7 @@ import json
 import os
 import random
 import select
+import signal
 import socket
 import ssl
 import subprocess
@@ -210,8 +211,11 @@ def testssl_start(port, out_json, checks):
         argv += checks
     argv.append("https://localhost:%d/" % port)
     log = open(out_json + ".log", "wb")
+    # Its own process group, so that a scan cut short takes its openssl
+    # children with it.
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                         stderr=subprocess.STDOUT, cwd=os.path.dirname(out_json), env=env)
+                         stderr=subprocess.STDOUT, cwd=os.path.dirname(out_json), env=env,
+                         start_new_session=True)
     log.close()
     return p
 
@@ -268,7 +272,7 @@ def testssl_no_medium_or_worse():
         finally:
             for _, _, p in runs:
                 if p.poll() is None:
-                    p.kill()
+                    os.killpg(p.pid, signal.SIGKILL)
                     p.wait()
         took = time.monotonic() - t0
         bad = []
