@@ -17,20 +17,26 @@
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD = build-fuzz
-FUZZ_TARGETS ?= request resolve_path resolve_host range httpdate encoding etag log conn conn_walk
+FUZZ_TARGETS ?= request resolve_path resolve_host range httpdate encoding etag log conn conn_walk tls
 # Every module but those that start, confine or thread the process.
 FUZZ_MODULES = $(filter-out options listen descriptors confine audit server keyproc certs tls,$(MODULES))
 FUZZ_OBJS = $(FUZZ_MODULES:%=$(FUZZ_BUILD)/%.o)
 FUZZ_SAN = address,undefined
 FUZZ_SAN_FLAGS = $(if $(filter memory,$(FUZZ_SAN)),-fsanitize-memory-track-origins)
 FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -DHERMIT_VERSION='"$(VERSION)"' -DHERMIT_SANITIZER=1 \
-	$(WARN) -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -Isrc
+	$(WARN) -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -iquote src $(OPENSSL_CFLAGS)
 
 $(FUZZ_BUILD)/%.o: src/%.c src/*.h | $(FUZZ_BUILD)/.dir
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(FUZZ_SAN_FLAGS) -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h fuzz/fuzz_conn.c $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(FUZZ_SAN_FLAGS) -o $@ $< $(FUZZ_OBJS) -ldl
+
+# fuzz_tls also runs the TLS transport and reads certificates: OpenSSL too.
+FUZZ_TLS_OBJS = $(FUZZ_BUILD)/certs.o $(FUZZ_BUILD)/tls.o
+$(FUZZ_BUILD)/fuzz_tls: fuzz/fuzz_tls.c fuzz/fuzz.h fuzz/fuzz_conn.c $(FUZZ_OBJS) $(FUZZ_TLS_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(FUZZ_SAN_FLAGS) -o $@ $< \
+	    $(FUZZ_OBJS) $(FUZZ_TLS_OBJS) -ldl -pthread $(OPENSSL_LIBS)
 
 $(FUZZ_BUILD)/.dir:
 	mkdir -p $(FUZZ_BUILD)
@@ -50,5 +56,5 @@ fuzz-msan:
 fuzz-clean:
 	rm -rf $(FUZZ_BUILD)
 
-.SECONDARY: $(FUZZ_OBJS)
+.SECONDARY: $(FUZZ_OBJS) $(FUZZ_TLS_OBJS)
 .PHONY: fuzz fuzz-build fuzz-regress fuzz-msan fuzz-clean
