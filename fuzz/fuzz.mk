@@ -7,9 +7,12 @@
 # make fuzz-regress          run every target once over its seed corpus
 # make fuzz-build            only build them (build-fuzz/fuzz_NAME)
 # make fuzz-msan             the same under MemorySanitizer (reads of memory
-#                            never written), built in build-fuzz/msan
+#                            never written), built in build-fuzz/msan; not
+#                            fuzz_tls: Debian's libssl is not instrumented
 # make fuzz-clean            remove build-fuzz/ (its corpus and crashes too)
 #
+# fuzz_conn, fuzz_conn_walk and fuzz_tls are one file, fuzz_conn.c, built
+# three ways (fuzz_tls: with the TLS transport, certs and OpenSSL linked in).
 # Each target starts from fuzz/corpus/NAME (checked in, never written) and
 # keeps what it learns in build-fuzz/corpus/NAME; crashes are saved as
 # build-fuzz/crashes/NAME-crash-*. Long campaigns: see docs/SECURITY-TESTING.md.
@@ -51,7 +54,8 @@ fuzz-regress: fuzz-build
 	./fuzz/run.sh $(FUZZ_BUILD) 0 $(FUZZ_TARGETS)
 
 fuzz-msan:
-	$(MAKE) fuzz FUZZ_SAN=memory FUZZ_BUILD=$(FUZZ_BUILD)/msan FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) fuzz FUZZ_SAN=memory FUZZ_BUILD=$(FUZZ_BUILD)/msan FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	    FUZZ_TARGETS="$(filter-out tls,$(FUZZ_TARGETS))"
 
 fuzz-clean:
 	rm -rf $(FUZZ_BUILD)

@@ -90,6 +90,10 @@ def main():
         "vhosts": APPDATA | SNI_WWW,
         "max_requests_1": APPDATA,
         "regress-two-connections-head-timer": APPDATA,
+        "oversized": APPDATA | TLS12,
+        "oversized_fields": APPDATA,
+        "post": APPDATA,
+        "conditional": APPDATA | TLS12,
     }
     for name, h in heads.items():
         with open(os.path.join(CONN, name), "rb") as f:
