@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seeds of fuzz_tls (fuzz/fuzz_tls.c describes the script) into
+"""Writes the hand-made seeds of fuzz_tls (fuzz/fuzz_tls.c describes the script) into
 fuzz/corpus/tls/: fuzz_conn's hand-written scripts behind a TLS head byte
 (each mode, version, ALPN and SNI choice), real ClientHellos sent raw, and
 records a client library never makes, sent after a real handshake.
