@@ -39,6 +39,9 @@
  *   HTTP/1.1 responses, each head with a Content-Length its body matches
  *   (checked when no HEAD request could have been sent), of which only the
  *   last may be cut short (a send deadline or a reset).
+ *
+ * fuzz_conn_walk and fuzz_tls build this file again with a define (see
+ * them): without openat2, and with TLS clients on the real TLS transport.
  */
 #include <errno.h>
 #include <fcntl.h>
