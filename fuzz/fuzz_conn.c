@@ -39,6 +39,9 @@
  *   HTTP/1.1 responses, each head with a Content-Length its body matches
  *   (checked when no HEAD request could have been sent), of which only the
  *   last may be cut short (a send deadline or a reset).
+ *
+ * fuzz_conn_walk and fuzz_tls build this file again with a define (see
+ * them): without openat2, and with TLS clients on the real TLS transport.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -88,6 +91,16 @@ syscall(long n, ...)
 }
 #else
 #define WALKING 0
+#endif
+
+#ifdef FUZZ_CONN_TLS
+/* fuzz_tls: the server side is transport_tls and each peer is a TLS
+ * client; these are defined in fuzz_tls.c, which includes this file. */
+#define TRANSPORT (&transport_tls)
+static void tls_setup(void);
+static size_t tls_script(const uint8_t *data, size_t size);
+#else
+#define TRANSPORT (&transport_plain)
 #endif
 
 #define OUTPUT_CHECK_MAX (4u << 20)
@@ -214,6 +227,9 @@ setup(void)
 	/* as main does: 1 when openat2 is missing and resolve walks instead */
 	if (resolve_available(rootfd) != WALKING)
 		abort();
+#ifdef FUZZ_CONN_TLS
+	tls_setup();
+#endif
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		abort();
 	tcp_addr.sin_family = AF_INET;
@@ -243,7 +259,19 @@ struct peer {
 	char *out;		/* what the server wrote */
 	size_t outlen;
 	int out_overflow;
+#ifdef FUZZ_CONN_TLS
+	struct tls_peer *tls;	/* the client's TLS state */
+#endif
 };
+
+#ifdef FUZZ_CONN_TLS
+static ssize_t tls_peer_recv(struct peer *p, void *buf, size_t len);
+static void tls_peer_send(struct peer *p, const uint8_t *data, size_t n, int big);
+static void tls_peer_half_close(struct peer *p);
+static void tls_peer_reset(struct peer *p);
+static void tls_peers_start(struct conn_ctx *ctx, struct peer *peers, unsigned n);
+static int tls_peer_done(struct peer *p);
+#endif
 
 /* Reads at most want bytes of what is there; returns how many. */
 static size_t
@@ -253,7 +281,11 @@ peer_read(struct peer *p, size_t want)
 	size_t got = 0;
 
 	while (want > 0 && p->rfd >= 0) {
+#ifdef FUZZ_CONN_TLS
+		ssize_t n = tls_peer_recv(p, buf, want < sizeof(buf) ? want : sizeof(buf));
+#else
 		ssize_t n = read(p->rfd, buf, want < sizeof(buf) ? want : sizeof(buf));
+#endif
 		if (n <= 0)
 			break;
 		got += (size_t)n;
@@ -315,7 +347,7 @@ open_pipes(struct conn_ctx *ctx, struct peer *p, int small)
 	p->wfd = in[1];
 	p->rfd = out[0];
 	p->sfd = in[0];
-	return conn_open(ctx, &transport_plain, in[0], out[1], "stdio");
+	return conn_open(ctx, TRANSPORT, in[0], out[1], "stdio");
 }
 
 static struct conn *
@@ -327,7 +359,7 @@ open_unix(struct conn_ctx *ctx, struct peer *p)
 		abort();
 	p->wfd = p->rfd = sv[1];
 	p->sfd = sv[0];
-	return conn_open(ctx, &transport_plain, sv[0], sv[0], "192.0.2.1");
+	return conn_open(ctx, TRANSPORT, sv[0], sv[0], "192.0.2.1");
 }
 
 /* TCP over loopback with the smallest buffers: writes are short and
@@ -358,7 +390,7 @@ open_tcp(struct conn_ctx *ctx, struct peer *p)
 		p->wfd = p->rfd = fd;
 		p->tcp = 1;
 		p->sfd = sfd;
-		return conn_open(ctx, &transport_plain, sfd, sfd, "127.0.0.1");
+		return conn_open(ctx, TRANSPORT, sfd, sfd, "127.0.0.1");
 	}
 	return open_unix(ctx, p);
 }
@@ -384,6 +416,9 @@ open_fds(void)
 static struct config cfgs[4];
 static struct conn_ctx ctxs[4];
 static atomic_uint open_conns;
+/* What each peer received: kept from one input to the next (a fresh 4 MiB
+ * block per peer and input cost the sanitizers more than the input). */
+static char outbufs[MAX_PEERS][OUTPUT_CHECK_MAX];
 static int fd_baseline = -1;
 
 /* Whether the server still holds the connection: its descriptor is open
@@ -423,8 +458,12 @@ peer_op(struct peer *p, unsigned op, unsigned arg, const uint8_t *data, size_t s
 		if (n > size - *i)
 			n = size - *i;
 		if (p->wfd >= 0 && n > 0) {
+#ifdef FUZZ_CONN_TLS
+			tls_peer_send(p, data + *i, n, op == 3);
+#else
 			ssize_t w = write(p->wfd, data + *i, n);
 			(void)w;	/* short or EAGAIN: the peer is ahead */
+#endif
 		}
 		*i += n;
 		return EPOLLIN;
@@ -432,12 +471,18 @@ peer_op(struct peer *p, unsigned op, unsigned arg, const uint8_t *data, size_t s
 		peer_read(p, ((size_t)arg + 1) * 256);
 		return EPOLLOUT;
 	case 5:
+#ifdef FUZZ_CONN_TLS
+		tls_peer_half_close(p);	/* close_notify first */
+#endif
 		if (p->wfd == p->rfd)
 			shutdown(p->wfd, SHUT_WR);
 		else
 			peer_close(&p->wfd);
 		return EPOLLIN | EPOLLRDHUP;
 	case 7:
+#ifdef FUZZ_CONN_TLS
+		tls_peer_reset(p);
+#endif
 		if (p->tcp && p->rfd >= 0)
 			setsockopt(p->rfd, SOL_SOCKET, SO_LINGER,
 			    &(struct linger){ 1, 0 }, sizeof(struct linger));
@@ -464,6 +509,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (rootfd < 0)
 		setup();
+#ifdef FUZZ_CONN_TLS
+	{	/* the TLS script's head, then this one */
+		size_t skip = tls_script(data, size);
+		data += skip;
+		size -= skip;
+	}
+#endif
 	if (size < 2)
 		return 0;
 	k = (data[0] >> 4) & 3;
@@ -503,13 +555,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(p->c != NULL && fstat(p->sfd, &st) == 0);
 		p->sdev = st.st_dev;
 		p->sino = st.st_ino;
-		if ((p->out = malloc(OUTPUT_CHECK_MAX)) == NULL)
-			abort();
+		p->out = outbufs[j];
 	}
 	check_open(ctx, peers, npeers);
 	FUZZ_ASSERT(ctx->nconns == npeers);
 	if (fd_baseline < 0)
 		fd_baseline = open_fds() - (int)npeers * (stdio ? 4 : 2);
+#ifdef FUZZ_CONN_TLS
+	tls_peers_start(ctx, peers, npeers);	/* handshakes, as the script says */
+#endif
 	head_sent = memmem(data, size, "HEAD", 4) != NULL;
 
 	/* The script: the op byte's bits 3-4 choose the connection. */
@@ -560,15 +614,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned j = 0; j < npeers; j++) {
 		struct peer *p = &peers[j];
 		peer_read(p, SIZE_MAX);
+#ifdef FUZZ_CONN_TLS
+		int http = tls_peer_done(p);	/* else TLS records, checked there */
+#else
+		int http = 1;
+#endif
 		FUZZ_ASSERT(memmem(p->out, p->outlen, SECRET, sizeof(SECRET) - 1) == NULL);
-		if (!head_sent && !p->out_overflow)
+		if (http && !head_sent && !p->out_overflow)
 			check_output(p->out, p->outlen);
-		else if (p->outlen > 0)
+		else if (http && p->outlen > 0)
 			FUZZ_ASSERT(memcmp(p->out, "HTTP/1.1 ", p->outlen < 9 ? p->outlen : 9) == 0);
 		if (p->wfd != p->rfd)
 			peer_close(&p->wfd);
 		peer_close(&p->rfd);
-		free(p->out);
 	}
 	ctx->log.len = 0;	/* access lines are not checked here (see fuzz_log) */
 	/* Descriptors: only what the file caches may hold (a few per file of
