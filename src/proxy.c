@@ -173,23 +173,26 @@ v2_tlvs(const unsigned char *p, const unsigned char *end)
 	return 0;
 }
 
+/* Source and destination addresses of n bytes each, then their ports. */
+static void
+v2_ip(const unsigned char *p, size_t n, enum proxy_kind kind, struct proxy_result *out)
+{
+	out->kind = kind;
+	memcpy(out->src, p, n);
+	memcpy(out->dst, p + n, n);
+	out->sport = (uint16_t)be16(p + 2 * n);
+	out->dport = (uint16_t)be16(p + 2 * n + 2);
+}
+
 static void
 v2_addresses(const unsigned char *p, unsigned family, struct proxy_result *out)
 {
 	switch (family) {
 	case V2_TCP4:
-		out->kind = PROXY_INET;
-		memcpy(out->src, p, 4);
-		memcpy(out->dst, p + 4, 4);
-		out->sport = (uint16_t)be16(p + 8);
-		out->dport = (uint16_t)be16(p + 10);
+		v2_ip(p, 4, PROXY_INET, out);
 		break;
 	case V2_TCP6:
-		out->kind = PROXY_INET6;
-		memcpy(out->src, p, 16);
-		memcpy(out->dst, p + 16, 16);
-		out->sport = (uint16_t)be16(p + 32);
-		out->dport = (uint16_t)be16(p + 34);
+		v2_ip(p, 16, PROXY_INET6, out);
 		break;
 	case V2_UNIX:
 		out->kind = PROXY_UNIX;
