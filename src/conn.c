@@ -250,6 +250,9 @@ conn_open(struct conn_ctx *ctx, const struct transport *t, int rfd, int wfd, con
  * it, into c->in). */
 enum { PROXY_NONE, PROXY_PEEK, PROXY_READ };
 
+/* The header is peeked at, or gathered, in the request buffer. */
+_Static_assert(PROXY_MAX <= MIN_MAX_HEADER_BYTES, "a PROXY header fits the request buffer");
+
 void
 conn_expect_proxy(struct conn *c)
 {
