@@ -1,6 +1,6 @@
 """The PROXY protocol (versions 1 and 2) on marked listeners: the header's
 client address in the access log, on plain and TLS listeners, over --stdio
-(a socket, pipes, tcpserver) and on a systemd socket named http-proxy; a
+(a socket, pipes, tcpserver) and on systemd sockets named http-proxy and https-proxy; a
 missing, invalid, truncated or trickled header closes the connection
 without an answer; an unmarked listener treats a header as a bad request;
 requests pipelined behind the header are answered. HAProxy (send-proxy and
@@ -335,6 +335,27 @@ def systemd_socket_named_http_proxy():
     finally:
         for ls in socks:
             ls.close()
+
+
+@test
+def systemd_socket_named_https_proxy():
+    pki = make_pki()
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(16)
+    port = ls.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTEN_")}
+    env["LISTEN_FDS"] = "1"
+    env["LISTEN_FDNAMES"] = "https-proxy"
+    try:
+        with Server(ROOT, ["--cert", os.path.join(pki, "ec.crt"), "--key",
+                           os.path.join(pki, "ec.key")], listen=False, port=port, env=env,
+                    fds={3: ls.fileno()}, listen_pid=True) as s:
+            r = tls_request(port, pki, GOOD[5][1])
+            eq((r.status, r.body), (200, INDEX), "header, then TLS, on https-proxy")
+            eq(last_peer(s), "2001:db8::7", "address logged")
+    finally:
+        ls.close()
 
 
 # ---------------------------------------------------------------- HAProxy
