@@ -19,9 +19,12 @@
 #include "conn.h"
 #include "filecache.h"
 #include "limits.h"
+#include "proxy.h"
 #include "request.h"
 #include "respond.h"
 #include "transport.h"
+
+static int wait_with_epoll(struct conn_ctx *ctx, struct conn *c, int out);
 
 struct conn {
 	enum source source;		/* SOURCE_CONN; first, see conn.h */
@@ -40,6 +43,7 @@ struct conn {
 	unsigned char close_after;	/* close once the output is sent */
 	unsigned char linger;		/* ... after a half-close: unread input is likely */
 	unsigned char lingering;	/* half-closed, discarding input until EOF */
+	unsigned char proxy;		/* a PROXY header must come first (PROXY_*) */
 	unsigned discarded;		/* bytes read and dropped while lingering */
 	unsigned requests;
 	unsigned head_request;		/* c->requests when the head timer started */
@@ -239,6 +243,128 @@ conn_open(struct conn_ctx *ctx, const struct transport *t, int rfd, int wfd, con
 	atomic_fetch_add(ctx->open_conns, 1);
 	timer_set(ctx, c, TIMER_HEAD, ctx->cfg->header_timeout);
 	return c;
+}
+
+/* conn->proxy: no header expected, one expected (peeked at on a socket),
+ * one expected on a pipe or file (read a byte range that cannot go past
+ * it, into c->in). */
+enum { PROXY_NONE, PROXY_PEEK, PROXY_READ };
+
+/* The header is peeked at, or gathered, in the request buffer. */
+_Static_assert(PROXY_MAX <= MIN_MAX_HEADER_BYTES, "a PROXY header fits the request buffer");
+
+void
+conn_expect_proxy(struct conn *c)
+{
+	c->proxy = PROXY_PEEK;
+}
+
+/* The header is in: the peer is the one it names. */
+static void
+proxy_done(struct conn *c, const struct proxy_result *pr)
+{
+	char peer[sizeof(c->peer)];
+
+	proxy_format_peer(pr, c->peer, peer, sizeof(peer));
+	memcpy(c->peer, peer, sizeof(peer));
+	c->proxy = PROXY_NONE;
+	c->in_len = 0;
+}
+
+/* A socket: the header is parsed where the kernel holds it (MSG_PEEK) and
+ * only its own bytes are taken off, so whatever follows (a request, a TLS
+ * hello the library has not seen yet) is read as if the header had never
+ * been. Returns 1 when read, 0 to wait, -1 to close, -2 when rfd is not
+ * a socket. */
+static int
+proxy_peek(struct conn *c)
+{
+	unsigned char *buf = (unsigned char *)c->in;
+	struct proxy_result pr;
+	ssize_t n;
+	int r;
+
+	n = recv(c->io.rfd, buf, PROXY_MAX, MSG_PEEK | MSG_DONTWAIT);
+	if (n <= 0) {
+		if (n == -1 && errno == ENOTSOCK)
+			return -2;
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			c->readable = errno == EINTR;
+			return 0;
+		}
+		return -1;
+	}
+	r = proxy_parse(buf, (size_t)n, &pr);
+	if (r == PROXY_INVALID)
+		return -1;
+	if (r == PROXY_NEED) {
+		if (c->hup)
+			return -1;	/* what is there is all that will come */
+		c->readable = 0;
+		return 0;
+	}
+	if (recv(c->io.rfd, buf, (size_t)r, MSG_DONTWAIT) != r)
+		return -1;
+	proxy_done(c, &pr);
+	c->readable = n > r || c->hup || n == PROXY_MAX;
+	return 1;
+}
+
+/* A pipe or a file (--stdio): read no more than the parser says is still
+ * header, so the first request stays in the pipe. */
+static int
+proxy_read(struct conn *c)
+{
+	unsigned char *buf = (unsigned char *)c->in;
+	struct proxy_result pr;
+	ssize_t n;
+	int r;
+
+	while ((r = proxy_parse(buf, c->in_len, &pr)) == PROXY_NEED) {
+		n = read(c->io.rfd, buf + c->in_len, pr.need - c->in_len);
+		if (n == 0)
+			return -1;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return -1;
+			c->readable = 0;
+			return 0;
+		}
+		c->in_len += (unsigned)n;
+	}
+	if (r == PROXY_INVALID)
+		return -1;
+	proxy_done(c, &pr);
+	return 1;
+}
+
+/* The PROXY header, before anything else (the TLS handshake included),
+ * under the head deadline. An invalid header, or the end of input before
+ * a whole one, closes the connection without a word: the sender is a load
+ * balancer, or someone pretending. Returns 1 when done, 0 to wait, -1 to
+ * close. */
+static int
+read_proxy(struct conn_ctx *ctx, struct conn *c)
+{
+	int r = 0;
+
+	if (c->in == NULL && (c->in = pool_get(&ctx->inpool)) == NULL)
+		return -1;
+	while (c->readable && c->proxy != PROXY_NONE) {
+		if (c->proxy == PROXY_PEEK && (r = proxy_peek(c)) == -2) {
+			c->proxy = PROXY_READ;
+			continue;
+		}
+		if (c->proxy == PROXY_READ)
+			r = proxy_read(c);
+		if (r != 0)
+			return r;
+	}
+	if (c->proxy == PROXY_NONE)
+		return 1;
+	return wait_with_epoll(ctx, c, 0) == -1 ? -1 : 0;
 }
 
 /* The request line for the log: from the first non-CRLF byte to the end of
@@ -612,6 +738,14 @@ run(struct conn_ctx *ctx, struct conn *c)
 		if (discard_input(ctx, c) < 0)
 			conn_close(ctx, c);
 		return;
+	}
+	if (c->proxy != PROXY_NONE) {
+		int r = read_proxy(ctx, c);
+		if (r <= 0) {
+			if (r < 0)
+				conn_close(ctx, c);
+			return;
+		}
 	}
 	for (;;) {
 		int r = flush(ctx, c);

@@ -18,6 +18,10 @@
  * Every read, write, sendfile, shutdown and peek goes through the
  * connection's transport (transport.h: plain TCP and stdio, or TLS), and
  * "no more input for now" is the transport's answer, not conn's guess.
+ * On a connection marked for it, a PROXY protocol header (proxy.h) comes
+ * first, under the head deadline: it is taken off the raw descriptor
+ * before the transport reads anything (so before a TLS handshake), names
+ * the peer, and when invalid closes the connection without an answer.
  * conn never exits the process.
  */
 #ifndef HERMIT_CONN_H
@@ -83,6 +87,10 @@ void conn_ctx_tick(struct conn_ctx *ctx);
 struct transport;
 struct conn *conn_open(struct conn_ctx *ctx, const struct transport *t, int rfd, int wfd,
     const char *peer);
+
+/* A PROXY protocol header (proxy.h) must come before anything else on c:
+ * called between conn_open() and the first conn_event(). */
+void conn_expect_proxy(struct conn *c);
 
 /* Runs the state machine after readiness events on the connection. */
 void conn_event(struct conn_ctx *ctx, struct conn *c, uint32_t events);

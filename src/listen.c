@@ -163,7 +163,10 @@ bind_one(const char *addr, struct listener *l, char *why, size_t whysize)
 }
 
 /* The name of passed socket i from LISTEN_FDNAMES ("a:b:c"), or "fd N".
- * Returns 1 when that name is "https". */
+ * Returns FD_HTTPS and/or FD_PROXY as the name says: "https", "http-proxy",
+ * "https-proxy". */
+enum { FD_HTTPS = 1, FD_PROXY = 2 };
+
 static int
 fd_name(const char *names, unsigned i, int fd, char *out, size_t size)
 {
@@ -186,7 +189,11 @@ fd_name(const char *names, unsigned i, int fd, char *out, size_t size)
 			name[j] = p[j] > ' ' && p[j] < 0x7f ? p[j] : '?';
 		name[l] = '\0';
 		snprintf(out, size, "%s (fd %d)", name, fd);
-		return strcmp(name, "https") == 0;
+		if (strcmp(name, "http-proxy") == 0)
+			return FD_PROXY;
+		if (strcmp(name, "https-proxy") == 0)
+			return FD_HTTPS | FD_PROXY;
+		return strcmp(name, "https") == 0 ? FD_HTTPS : 0;
 	}
 	snprintf(out, size, "fd %d", fd);
 	return 0;
@@ -212,15 +219,16 @@ from_systemd(struct listener *ls, unsigned max, char *why, size_t whysize)
 		return -1;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		int fd = SD_LISTEN_FDS_START + (int)i;
+		int fd = SD_LISTEN_FDS_START + (int)i, kind;
 		if (!is_listening_socket(fd) || set_flags(fd) == -1) {
 			snprintf(why, whysize, "LISTEN_FDS: fd %d is not a listening socket", fd);
 			return -1;
 		}
 		ls[i].fd = fd;
 		ls[i].own = 0;
-		ls[i].proto = fd_name(names, i, fd, ls[i].name, sizeof(ls[i].name))
-		    ? LISTEN_HTTPS : LISTEN_HTTP;
+		kind = fd_name(names, i, fd, ls[i].name, sizeof(ls[i].name));
+		ls[i].proto = kind & FD_HTTPS ? LISTEN_HTTPS : LISTEN_HTTP;
+		ls[i].proxy = (kind & FD_PROXY) != 0;
 	}
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");

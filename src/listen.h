@@ -6,6 +6,8 @@
  *   3. otherwise a listening socket on fd 0 (s6-tcpserverd style,
  *      systemd StandardInput=socket without Accept);
  *   4. otherwise the default address.
+ * A systemd socket named "https" or "https-proxy" speaks HTTPS; one named
+ * "http-proxy" or "https-proxy" expects a PROXY protocol header.
  * (One connection on stdin/stdout, --stdio, needs no listener; see main.)
  * Every listener returned is non-blocking and close-on-exec.
  */
@@ -23,6 +25,9 @@ struct listener {
 	enum listen_proto { LISTEN_HTTP, LISTEN_HTTPS } proto;
 				/* HTTPS: from --listen-tls, or a systemd socket
 				   named "https" in LISTEN_FDNAMES */
+	int proxy;		/* a PROXY protocol header comes first: a systemd
+				   socket named "http-proxy" or "https-proxy"
+				   (main marks every listener for --proxy-protocol) */
 };
 
 /* Fills ls[0..*n). addrs[i] speaks HTTPS when tls[i] is set. Returns 0, or

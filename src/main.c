@@ -348,8 +348,10 @@ main(int argc, char **argv)
 	if (!o.stdio && !o.audit &&
 	    listen_gather(o.listen, o.listen_tls, o.nlisten, ls, &nls, why, sizeof(why)) == -1)
 		die("%s", why);
-	for (unsigned i = 0; i < nls; i++)
+	for (unsigned i = 0; i < nls; i++) {
 		nhttps += ls[i].proto == LISTEN_HTTPS;
+		ls[i].proxy |= o.proxy_protocol;
+	}
 	if (nhttps > 0 && !certs_given(&o))
 		die("the socket named https needs --cert and --key, or --certs");
 	if (o.stdio && o.stdio_tls)
@@ -401,7 +403,8 @@ main(int argc, char **argv)
 		return audit_run(&cf, o.key != NULL ? &ak : NULL);
 
 	/* 4. Workers, waiting at their gate. */
-	srv = o.stdio ? server_prepare_stdio(&cfg, sigfd, peer, o.stdio_tls, why, sizeof(why))
+	srv = o.stdio ? server_prepare_stdio(&cfg, sigfd, peer, o.stdio_tls, o.proxy_protocol,
+	    why, sizeof(why))
 	    : server_prepare(&cfg, ls, nls, o.workers, sigfd, why, sizeof(why));
 	if (srv == NULL)
 		die("%s", why);

@@ -24,7 +24,7 @@ enum {
 	OPT_MIME_TYPES, OPT_ACCESS_LOG, OPT_HIDE_VERSION, OPT_NO_CHROOT,
 	OPT_REQUIRE, OPT_SECCOMP_DEBUG, OPT_AUDIT, OPT_AUDIT_WITHOUT,
 	OPT_LISTEN_TLS, OPT_CERT, OPT_KEY, OPT_TLS_MIN, OPT_TLS, OPT_CERTS, OPT_TLS_TICKETS,
-	OPT_REDIRECT_HTTPS, OPT_HSTS
+	OPT_REDIRECT_HTTPS, OPT_HSTS, OPT_PROXY_PROTOCOL
 };
 
 static const struct option longopts[] = {
@@ -39,6 +39,7 @@ static const struct option longopts[] = {
 	{ "redirect-https", optional_argument, NULL, OPT_REDIRECT_HTTPS },
 	{ "hsts", required_argument, NULL, OPT_HSTS },
 	{ "stdio", no_argument, NULL, OPT_STDIO },
+	{ "proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL },
 	{ "vhosts", no_argument, NULL, OPT_VHOSTS },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
@@ -76,6 +77,11 @@ options_usage(void)
 "                           or a listening socket on stdin are used instead.\n"
 "      --stdio              serve one connection on stdin/stdout, then exit\n"
 "                           (inetd, tcpserver, systemd Accept=yes)\n"
+"      --proxy-protocol     every connection (every listener, and --stdio)\n"
+"                           starts with a PROXY protocol header, v1 or v2, from\n"
+"                           a load balancer: its client address is the peer;\n"
+"                           a connection without one is closed. Only some\n"
+"                           systemd sockets: name them http-proxy, https-proxy\n"
 "\n"
 "HTTPS (the private key stays in a separate key process):\n"
 "      --listen-tls ADDR    serve HTTPS on ADDR (repeatable); a systemd socket\n"
@@ -255,6 +261,7 @@ options_parse(int argc, char **argv, struct options *o)
 			o->hsts_seconds = number("hsts", optarg, 0, MAX_HSTS_SECONDS);
 			break;
 		case OPT_STDIO: o->stdio = 1; break;
+		case OPT_PROXY_PROTOCOL: o->proxy_protocol = 1; break;
 		case OPT_VHOSTS: o->vhosts = 1; break;
 		case OPT_USER:
 			if (optarg[0] == '\0')

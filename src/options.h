@@ -28,6 +28,8 @@ struct options {
 	unsigned hsts_seconds;
 	int stdio;		/* --stdio: one connection on fd 0/1 */
 	int stdio_tls;		/* --tls: that connection speaks TLS */
+	int proxy_protocol;	/* --proxy-protocol: every connection starts
+				   with a PROXY protocol header */
 	int vhosts;
 	int access_log;
 	int hide_version;

@@ -34,6 +34,7 @@ struct lsock {
 	int fd;
 	int own;		/* bound by hermit: closed as soon as every worker stops accepting */
 	const struct transport *transport;
+	int proxy;		/* a PROXY protocol header comes first */
 };
 
 struct worker {
@@ -140,10 +141,13 @@ accept_batch(struct worker *w, const struct lsock *l)
 			continue;
 		}
 		listen_format_ip(&ss, peer, sizeof(peer));
-		if ((c = conn_open(ctx, l->transport, fd, fd, peer)) == NULL)
+		if ((c = conn_open(ctx, l->transport, fd, fd, peer)) == NULL) {
 			close(fd);
-		else
-			conn_event(ctx, c, EPOLLIN);
+			continue;
+		}
+		if (l->proxy)
+			conn_expect_proxy(c);
+		conn_event(ctx, c, EPOLLIN);
 	}
 }
 
@@ -351,6 +355,7 @@ server_prepare(const struct config *cfg, const struct listener *ls, unsigned nls
 		s->ls[i].fd = ls[i].fd;
 		s->ls[i].own = ls[i].own;
 		s->ls[i].transport = ls[i].proto == LISTEN_HTTPS ? &transport_tls : &transport_plain;
+		s->ls[i].proxy = ls[i].proxy;
 	}
 	s->nls = nls;
 	if ((s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
@@ -382,7 +387,7 @@ nonblocking(int fd)
 
 struct server *
 server_prepare_stdio(const struct config *cfg, int sigfd, const char *peer,
-    int tls, char *why, size_t whysize)
+    int tls, int proxy, char *why, size_t whysize)
 {
 	struct server *s = server_new(cfg, sigfd, 1, why, whysize);
 
@@ -405,6 +410,8 @@ server_prepare_stdio(const struct config *cfg, int sigfd, const char *peer,
 		snprintf(why, whysize, "stdin/stdout: %s", strerror(errno));
 		return NULL;
 	}
+	if (proxy)
+		conn_expect_proxy(s->stdio_conn);
 	return s;
 }
 

@@ -25,9 +25,10 @@ struct server;
 struct server *server_prepare(const struct config *cfg, const struct listener *ls,
     unsigned nls, unsigned workers, int sigfd, char *why, size_t whysize);
 /* tls: the connection speaks TLS (cfg->keyproc_fds[0] is then the calling
- * thread's key-process socket). */
+ * thread's key-process socket); proxy: a PROXY protocol header comes first
+ * (as on a listener marked so in struct listener). */
 struct server *server_prepare_stdio(const struct config *cfg, int sigfd, const char *peer,
-    int tls, char *why, size_t whysize);
+    int tls, int proxy, char *why, size_t whysize);
 void server_start(struct server *s);
 int server_run(struct server *s);
 /* After server_run(): frees every worker's state (so that leak checkers
