@@ -62,7 +62,7 @@ $(OBJS) $(BUILD)/main.o: | $(PACKAGES_FIRST) $(BUILD)/.libs
 
 # A library that is missing is named with its package, not left to a
 # compiler error (checked once per build directory).
-$(BUILD)/.libs: | $(BUILD)
+$(BUILD)/.libs: | $(PACKAGES_FIRST) $(BUILD)
 	./tests/deps.sh libs $(CC)
 	touch $@
 
