@@ -104,11 +104,12 @@ clean:
 	rm -rf build build-san hermit
 
 # dpkg-buildpackage writes to the parent directory; the files are moved to
-# build/deb/ (its clean step empties build/ first).
+# build/deb/ (its clean step empties build/ first). This make's variables
+# (SANITIZE=1, say) stay out of the package's build.
 DEB_VERSION = $(shell dpkg-parsechangelog -S Version 2>/dev/null)
 DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
 deb:
-	dpkg-buildpackage -us -uc -b
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE dpkg-buildpackage -us -uc -b
 	mkdir -p build/deb
 	mv ../hermit_$(DEB_VERSION)_$(DEB_ARCH).deb ../hermit_$(DEB_VERSION)_$(DEB_ARCH).buildinfo \
 	   ../hermit_$(DEB_VERSION)_$(DEB_ARCH).changes build/deb/
