@@ -19,7 +19,7 @@
 #     administrator's); no unit file, no unit, no enablement link.
 # BIN is not used (the package builds its own). Not root, or debhelper,
 # lintian, systemd-container, debootstrap not installable: SKIP, never silent.
-# Bounded: 10 minutes. Ends with "deb: N passed, N failed, N skipped".
+# Bounded: 15 minutes. Ends with "deb: N passed, N failed, N skipped".
 
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -59,7 +59,7 @@ WORK=$(mktemp -d "/tmp/hermit-systemd.$$.XXXXXX") || exit 1
 trap 'trap - EXIT INT TERM HUP; kill "$SD_WATCHDOG" 2>/dev/null
 	[[ -n $SD_NSPAWN_PID ]] && sd_teardown; rm -rf --one-file-system "$WORK"' EXIT
 for sig in INT:130 TERM:143 HUP:129; do trap "exit ${sig#*:}" "${sig%:*}"; done
-sd_watchdog 600 deb
+sd_watchdog 900 deb	# a first run also builds the container tree
 
 # ---- the package -------------------------------------------------------------
 if [[ -n ${HERMIT_DEB:-} ]]; then
