@@ -78,7 +78,8 @@ rm -f "$NOPM/pkg-config" && ln -s "$WORK/pkg-config" "$NOPM/pkg-config"
 in_tree make clean
 if in_tree make CC="cc -nostdinc"; then
 	fail missing_library_named "make succeeded without the libraries' headers"
-elif grep -q 'libseccomp-dev' "$WORK/log" && grep -q 'libssl-dev' "$WORK/log" &&
+elif grep -q 'needs libseccomp:.* install libseccomp-dev' "$WORK/log" &&
+	grep -q 'needs OpenSSL 3:.* install libssl-dev' "$WORK/log" &&
 	! grep -q '\.o ' "$WORK/log"; then
 	ok missing_library_named
 else
