@@ -1,8 +1,10 @@
 # hermit - a static-content HTTP server that locks itself in.
-# make            build ./hermit
+# make            build ./hermit (a C compiler, libseccomp and OpenSSL 3 headers)
 # make run        build and serve examples/site on http://127.0.0.1:8080
 # make check      the whole test suite (SANITIZE=1: under ASan+UBSan)
 # make install    PREFIX=/usr/local DESTDIR= (binary, manual page, systemd units)
+# make deps       install the Debian packages the build needs (as root)
+# make deb        the Debian package, in build/deb/ (see debian/README.source)
 # make fuzz       FUZZ_SECONDS=N: every libFuzzer target for N seconds
 # make bench      the project's own load test with wrk
 
@@ -45,16 +47,24 @@ UNIT_TESTS = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 
 all: $(BIN)
 
-# The Debian packages the build needs, installed once (or named, when not root).
-$(BUILD)/.deps: tests/deps.sh | $(BUILD)
+# Packages are installed by make deps and by the README's two commands (make
+# run, make check), before anything is compiled; never by the build itself,
+# which needs no dpkg or apt (tests/deps.sh: as root it installs, otherwise it
+# prints the apt-get line).
+deps:
 	./tests/deps.sh build
-	touch $@
 
-$(BUILD)/.test-deps: tests/deps.sh | $(BUILD)
+test-deps:
 	./tests/deps.sh test
-	touch $@
 
-$(OBJS) $(BUILD)/main.o: | $(BUILD)/.deps
+PACKAGES_FIRST = $(if $(filter check,$(MAKECMDGOALS)),test-deps,$(if $(filter run,$(MAKECMDGOALS)),deps))
+$(OBJS) $(BUILD)/main.o: | $(PACKAGES_FIRST) $(BUILD)/.libs
+
+# A library that is missing is named with its package, not left to a
+# compiler error (checked once per build directory).
+$(BUILD)/.libs: | $(PACKAGES_FIRST) $(BUILD)
+	./tests/deps.sh libs $(CC)
+	touch $@
 
 $(BIN): $(BUILD)/main.o $(OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
@@ -73,10 +83,10 @@ $(BUILD):
 
 unit: $(UNIT_TESTS:%=$(BUILD)/%)
 
-run: $(BIN)
+run: deps $(BIN)
 	./tests/run-example.sh ./$(BIN)
 
-check: $(BUILD)/.test-deps $(BIN) unit
+check: test-deps $(BIN) unit
 	./tests/check.sh $(BUILD) ./$(BIN)
 
 bench: $(BIN) $(BUILD)/bench_handshake
@@ -93,4 +103,17 @@ include fuzz/fuzz.mk
 clean:
 	rm -rf build build-san hermit
 
-.PHONY: all unit run check bench install clean
+# dpkg-buildpackage writes to the parent directory; the files are moved to
+# build/deb/ (its clean step empties build/ first). This make's variables
+# (SANITIZE=1, say) stay out of the package's build.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version 2>/dev/null)
+DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
+deb:
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE dpkg-buildpackage -us -uc -b
+	mkdir -p build/deb
+	mv ../hermit_$(DEB_VERSION)_$(DEB_ARCH).deb ../hermit_$(DEB_VERSION)_$(DEB_ARCH).buildinfo \
+	   ../hermit_$(DEB_VERSION)_$(DEB_ARCH).changes build/deb/
+	-mv ../hermit-dbgsym_$(DEB_VERSION)_$(DEB_ARCH).deb build/deb/ 2>/dev/null
+	@echo "make deb: build/deb/hermit_$(DEB_VERSION)_$(DEB_ARCH).deb"
+
+.PHONY: all deps test-deps unit run check bench install clean deb

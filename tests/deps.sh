@@ -1,15 +1,45 @@
 #!/bin/sh
-# deps.sh build|test: makes sure the Debian packages hermit needs are
-# installed. As root it installs the missing ones with apt-get; otherwise it
-# prints the exact command to run and fails.
+# deps.sh build|deb|test: makes sure the Debian packages hermit needs are
+# installed (make deps, make run, make check; never the build itself). As root
+# it installs the missing ones with apt-get; otherwise it prints the exact
+# command to run and fails. Without dpkg (not Debian) it says what to install
+# and leaves it to the build.
+# deps.sh libs CC...: whether the compiler finds the libraries' headers (with
+# pkg-config, or without it in the default paths); names each missing -dev
+# package. Needs no dpkg: the build runs it.
 set -eu
 build="gcc make pkg-config libseccomp-dev libssl-dev"
-test="$build python3 curl openssl wrk ucspi-tcp daemontools runit s6 util-linux procps iproute2 clang libclang-rt-14-dev valgrind systemd-container debootstrap slowhttptest pebble certbot testssl.sh sslscan haproxy"
+deb="$build debhelper dpkg-dev"
+test="$deb lintian python3 curl openssl wrk ucspi-tcp daemontools runit s6 util-linux procps iproute2 clang libclang-rt-14-dev valgrind systemd-container debootstrap slowhttptest pebble certbot testssl.sh sslscan haproxy"
+
+# pkg-config name, a header, the Debian package, the library's name elsewhere
+libs() {
+	bad=0
+	while read -r pc header pkg what; do
+		pkg-config --exists "$pc" 2>/dev/null && continue
+		# no pkg-config, or no .pc file: the header in the compiler's paths will do
+		printf '#include <%s>\n' "$header" | "$@" -E -x c - >/dev/null 2>&1 && continue
+		echo "hermit needs $what: neither pkg-config $pc nor <$header> found;" \
+			"install $pkg (Debian, Ubuntu), or your system's $what development package" >&2
+		bad=1
+	done <<-LIBS
+	libseccomp seccomp.h libseccomp-dev libseccomp
+	libssl openssl/ssl.h libssl-dev OpenSSL 3
+	LIBS
+	return $bad
+}
+
 case ${1:-build} in
 build) want=$build ;;
+deb) want=$deb ;;
 test) want=$test ;;
-*) echo "usage: deps.sh build|test" >&2; exit 2 ;;
+libs) shift; libs "${@:-cc}"; exit ;;
+*) echo "usage: deps.sh build|deb|test, deps.sh libs CC" >&2; exit 2 ;;
 esac
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "deps.sh: no dpkg here: install the equivalents of:" $want >&2
+	exit 0
+fi
 missing=""
 for p in $want; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -21,6 +21,8 @@
 #   sd_net CMD...             run CMD on the host inside the container's network namespace
 #   sd_put SRC DEST [MODE]    copy a host file into the container
 #   sd_teardown               halt the container, remove what sd_boot made
+#   sd_watchdog SECONDS NAME  print "FAIL NAME: ..." and TERM this script (whose
+#                             traps tear down) after SECONDS; sets SD_WATCHDOG
 #
 # Traps this avoids (each one found the hard way):
 # - without a host systemd, nspawn needs --register=no --keep-unit, and there is
@@ -39,7 +41,7 @@
 
 SD_CACHE=${HERMIT_TEST_CACHE:-/var/cache/hermit-test}
 SD_PACKAGES=systemd,systemd-sysv,dbus,libnss-systemd,libseccomp2
-SD_LEADER= SD_NSPAWN_PID= SD_WORK= SD_CGROUPS=()
+SD_LEADER= SD_NSPAWN_PID= SD_WORK= SD_CGROUPS=() SD_WATCHDOG=
 
 sd_note() { printf 'systemd: %s\n' "$*" >&2; }
 sd_now() { date +%s.%N; }
@@ -215,6 +217,18 @@ sd_boot() {
 	*) SD_WHY="the container's boot did not finish: $state"; sd_console; return 1 ;;
 	esac
 	sd_note "booted $(sd_exec systemctl --version | head -n 1) as PID 1 of a container in $(sd_since "$t")"
+}
+
+sd_watchdog() {
+	(
+		trap 'kill "$s" 2>/dev/null; exit 0' TERM
+		sleep "$1" &
+		s=$!
+		wait "$s"
+		echo "FAIL $2: still running after $1 s"
+		kill -TERM $$
+	) &
+	SD_WATCHDOG=$!
 }
 
 sd_console() { [[ -f $SD_WORK/console.log ]] && sed 's/^/  console| /' "$SD_WORK/console.log" >&2; }
