@@ -29,6 +29,7 @@ struct options {
 	int stdio;		/* --stdio: one connection on fd 0/1 */
 	int stdio_tls;		/* --tls: that connection speaks TLS */
 	int vhosts;
+	int listing;		/* --listing */
 	int access_log;
 	int hide_version;
 	const char *mime_types;
