@@ -275,6 +275,7 @@ scan(int rootfd, int dirfd, const char *rel, size_t rellen, struct kept *k, int 
 				return seen;
 			}
 			if (d->d_name[0] == '.' || reserved_name(d->d_name, len) ||
+			    memchr(d->d_name, '\\', len) != NULL ||	/* a request cannot name it */
 			    !publishable(rootfd, dirfd, rel, rellen, d->d_name, len, &st))
 				continue;
 			seen++;

@@ -2,8 +2,8 @@
  * listing: with --listing, the HTML page for a directory that has no
  * index.html. It lists only what the publishing policy would serve:
  * regular files readable by everyone and directories everyone may search,
- * never a name that starts with a dot, never _headers or _redirects (read
- * by hermit, not served), and a symlink only when resolve_open() would
+ * never a name that starts with a dot or holds a backslash (no request can
+ * name it), never _headers or _redirects (read by hermit, not served), and a symlink only when resolve_open() would
  * follow it (beneath the root, to something publishable).
  *
  * Entries are sorted by name, bytewise, each with its size and its
