@@ -89,12 +89,15 @@ def page_404_head_has_headers_only():
 
 
 @test
-def page_404_absent_gives_builtin():
+def page_404_absent_gives_builtin_until_created():
     root = make_tree({"index.html": b"home"})
     with Server(root) as s:
         r = get(s, "/missing")
         is_builtin(r)
         eq(r.header("Content-Type"), "text/html; charset=utf-8", "Content-Type")
+        write_file(root, "404.html", PAGE)
+        ok(wait_for(lambda: get(s, "/missing").body == PAGE, timeout=3), "created: served")
+        is_page(get(s, "/missing"))
 
 
 @test
@@ -116,7 +119,7 @@ def page_404_policy_applies():
     base = tempdir()
     write_file(base, "outside.html", SECRET)
     cases = {}
-    for case in ("dotlink", "outlink", "unreadable", "dir", "fifo", "goodlink"):
+    for case in ("dotlink", "outlink", "unreadable", "dir", "fifo", "goodlink", "file"):
         root = os.path.join(base, case)
         os.mkdir(root, 0o755)
         write_file(root, ".secret.html", SECRET)
@@ -131,9 +134,13 @@ def page_404_policy_applies():
     # Even a symlink to a publishable file inside the root: the page must
     # be the file named 404.html itself.
     os.symlink("page.html", os.path.join(cases["goodlink"], "404.html"))
+    write_file(cases["file"], "404.html", PAGE)     # the control: a real page
     for case, root in sorted(cases.items()):
         with Server(root) as s:
             r = get(s, "/missing")
+            if case == "file":
+                is_page(r)
+                continue
             is_builtin(r)
             ok(SECRET not in r.body, "%s: the target is not shown" % case)
 
@@ -228,6 +235,8 @@ def listing_off_by_default():
     with Server(root) as s:
         is_builtin(get(s, "/dir/"))
         is_builtin(get(s, "/"))
+    with Server(root, ["--listing"]) as s:
+        eq(get(s, "/dir/").status, 200, "with --listing")
 
 
 @test
