@@ -308,7 +308,7 @@ row(struct page *pg, const struct entry *e)
 	ADDS(pg, "</td></tr>\n");
 }
 
-size_t
+long
 listing_page(int rootfd, int dirfd, const char *rel, size_t rellen, const char *shown,
     size_t shownlen, char *out, size_t size)
 {
@@ -320,7 +320,7 @@ listing_page(int rootfd, int dirfd, const char *rel, size_t rellen, const char *
 
 	k.n = 0;
 	if ((seen = scan(rootfd, dirfd, rel, rellen, &k, &partial)) < 0)
-		return 0;
+		return -500;
 	ADDS(&pg, "<!DOCTYPE html>\n<meta charset=\"utf-8\">\n<title>Index of /");
 	add_escaped(&pg, listing_html, shown, shownlen);
 	ADDS(&pg, "</title>\n<h1>Index of /");
@@ -329,7 +329,7 @@ listing_page(int rootfd, int dirfd, const char *rel, size_t rellen, const char *
 	if (shownlen > 0)
 		ADDS(&pg, "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
 	if (pg.full)
-		return 0;
+		return -414;
 	for (; shows < k.n; shows++) {
 		size_t before = pg.len;
 		row(&pg, &k.slot[k.order[shows]]);
@@ -351,5 +351,5 @@ listing_page(int rootfd, int dirfd, const char *rel, size_t rellen, const char *
 		else
 			ADDS(&pg, " entries shown.</p>\n");
 	}
-	return pg.full ? 0 : pg.len;
+	return pg.full ? -414 : (long)pg.len;
 }

@@ -30,9 +30,10 @@
 /* Writes the page for the directory open as dirfd, whose path relative to
  * rootfd is rel[0..rellen) ("" or ending in '/'); shown is the path the
  * page names (the request's, decoded, relative to the site: "" for its
- * top). Returns the length written into out, at most size; 0 when size
- * cannot hold even an empty page, or the directory cannot be read. */
-size_t listing_page(int rootfd, int dirfd, const char *rel, size_t rellen, const char *shown,
+ * top). Returns the length written into out, at most size, or a negative
+ * HTTP status: -414 when size cannot hold even an empty page (the path is
+ * too long to show), -500 when the directory cannot be read. */
+long listing_page(int rootfd, int dirfd, const char *rel, size_t rellen, const char *shown,
     size_t shownlen, char *out, size_t size);
 
 /* name[0..len) as HTML text (see above) into out; returns the length

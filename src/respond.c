@@ -348,18 +348,18 @@ list_directory(const struct config *cfg, int tls, const struct request *req, int
     size_t size, struct response *res)
 {
 	struct head h = { out, 0, size, 0 };
-	size_t body = 0;
+	long body = -500;
 
 	if (size > LISTING_HEAD_ROOM)
 		body = listing_page(cfg->rootfd, dirfd, rel, len, rel + sitelen, len - sitelen,
 		    out + LISTING_HEAD_ROOM, size - LISTING_HEAD_ROOM);
-	if (body == 0)	/* not even an empty page fits: the name is too long */
-		return error_page(cfg, tls, 414, must_close, req->minor_version,
+	if (body < 0)
+		return error_page(cfg, tls, (int)-body, must_close, req->minor_version,
 		    req->method == METHOD_HEAD, NULL, date, out, size, res);
 	response_init(res, 200, must_close);
 	status_line(&h, cfg, tls, 200, date);
 	PUTS(&h, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
-	put_u64(&h, body);
+	put_u64(&h, (uint64_t)body);
 	PUTS(&h, "\r\n");
 	connection_header(&h, must_close, req->minor_version);
 	PUTS(&h, "\r\n");
@@ -368,9 +368,9 @@ list_directory(const struct config *cfg, int tls, const struct request *req, int
 		    NULL, date, out, size, res);
 	if (req->method == METHOD_HEAD)
 		return h.len;
-	memmove(out + h.len, out + LISTING_HEAD_ROOM, body);
-	res->log_bytes = body;
-	return h.len + body;
+	memmove(out + h.len, out + LISTING_HEAD_ROOM, (size_t)body);
+	res->log_bytes = (uint64_t)body;
+	return h.len + (size_t)body;
 }
 
 /* A Location of at most this many bytes; a longer one is 414. */

@@ -390,6 +390,16 @@ def listing_truncated_when_it_does_not_fit():
            "the page says what it left out: %r" % r.body[-200:])
         ok(r.body.rstrip().endswith(b"</p>"), "the page is complete")
         ok(len(r.body) <= 32 * 1024, "bounded (%d bytes)" % len(r.body))
+        # Pipelined after another answer in the same buffer: shorter, but whole.
+        with Conn(s.port) as c:
+            c.send("GET /many/ HTTP/1.1\r\nHost: x\r\n\r\n" * 3)
+            for i in range(3):
+                p = c.read_response()
+                eq(p.status, 200, "pipelined %d" % i)
+                more = listed(p.body)
+                ok(0 < len(more) <= len(names) and more == names[:len(more)],
+                   "pipelined %d: the first names (%d)" % (i, len(more)))
+                ok(p.body.rstrip().endswith(b"</p>"), "pipelined %d: complete" % i)
 
 
 @test(timeout=120)
