@@ -511,6 +511,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 		rel[r] = '/';
 		prefix = (size_t)r + 1;
 	}
+	filecache_begin(fc);	/* a refused name may look up the site's 404 page */
 	r = resolve_path(req->path.p, req->path.len, rel + prefix, RESOLVE_PATH_MAX, &dir_slash);
 	if (!tls && cfg->redirect_https && !acme_challenge(rel + prefix, r))
 		return redirect_https(cfg, req, closing, date, out, size, res);
@@ -521,7 +522,6 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	rel[r] = '\0';
 
 	c.encoding = NULL;
-	filecache_begin(fc);
 	if ((c.fd = filecache_open(fc, cfg->rootfd, rel, &c.st, now_ms)) < 0)
 		return site_error(cfg, fc, now_ms, tls, req, -c.fd, closing, rel, prefix, date,
 		    out, size, res);

@@ -75,6 +75,18 @@ def page_404_answers_every_404():
 
 
 @test
+def page_404_for_refused_names_every_time():
+    """Names refused before any file is looked up (a dot segment, a
+    backslash) get the page too, however many come in a row."""
+    root = make_tree({"404.html": PAGE, "f.txt": b"f"})
+    with Server(root, ["--workers", "1"]) as s:
+        with Conn(s.port) as c:
+            for i in range(20):
+                is_page(c.request("GET", "/.hidden" if i % 2 else "/a%5Cb"))
+            eq(c.request("GET", "/f.txt").body, b"f", "and files still")
+
+
+@test
 def page_404_head_has_headers_only():
     root = make_tree({"404.html": PAGE})
     with Server(root) as s:
