@@ -313,11 +313,16 @@ listing_page(int rootfd, int dirfd, const char *rel, size_t rellen, const char *
     size_t shownlen, char *out, size_t size)
 {
 	struct kept k;
+	struct stat dir;
 	struct page pg = { out, 0, size < TAIL_ROOM ? 0 : size - TAIL_ROOM, 0 };
 	long seen;
 	unsigned shows = 0;
 	int partial;
 
+	if (fstat(dirfd, &dir) == -1)
+		return -500;
+	if (!(dir.st_mode & S_IROTH))	/* not readable by everyone: not published */
+		return -404;
 	k.n = 0;
 	if ((seen = scan(rootfd, dirfd, rel, rellen, &k, &partial)) < 0)
 		return -500;

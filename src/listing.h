@@ -1,6 +1,7 @@
 /*
  * listing: with --listing, the HTML page for a directory that has no
- * index.html. It lists only what the publishing policy would serve:
+ * index.html, when the directory is readable by everyone (o+r, as a file
+ * must be). It lists only what the publishing policy would serve:
  * regular files readable by everyone and directories everyone may search,
  * never a name that starts with a dot or holds a backslash (no request can
  * name it), never _headers or _redirects (read by hermit, not served), and a symlink only when resolve_open() would
@@ -31,8 +32,10 @@
  * rootfd is rel[0..rellen) ("" or ending in '/'); shown is the path the
  * page names (the request's, decoded, relative to the site: "" for its
  * top). Returns the length written into out, at most size, or a negative
- * HTTP status: -414 when size cannot hold even an empty page (the path is
- * too long to show), -500 when the directory cannot be read. */
+ * HTTP status: -404 when the directory is not readable by everyone (it is
+ * then not published, as a file would not be), -414 when size cannot hold
+ * even an empty page (the path is too long to show), -500 when the
+ * directory cannot be read. */
 long listing_page(int rootfd, int dirfd, const char *rel, size_t rellen, const char *shown,
     size_t shownlen, char *out, size_t size);
 

@@ -343,9 +343,9 @@ site_error(const struct config *cfg, struct filecache *fc, int64_t now_ms, int t
 /* --listing: a directory without index.html. rel[0..len) is its path
  * ("" or ending in '/'), of which the first sitelen bytes name the site. */
 static size_t
-list_directory(const struct config *cfg, int tls, const struct request *req, int dirfd,
-    const char *rel, size_t len, size_t sitelen, int must_close, const char *date, char *out,
-    size_t size, struct response *res)
+list_directory(const struct config *cfg, struct filecache *fc, int64_t now_ms, int tls,
+    const struct request *req, int dirfd, const char *rel, size_t len, size_t sitelen,
+    int must_close, const char *date, char *out, size_t size, struct response *res)
 {
 	struct head h = { out, 0, size, 0 };
 	long body = -500;
@@ -354,8 +354,8 @@ list_directory(const struct config *cfg, int tls, const struct request *req, int
 		body = listing_page(cfg->rootfd, dirfd, rel, len, rel + sitelen, len - sitelen,
 		    out + LISTING_HEAD_ROOM, size - LISTING_HEAD_ROOM);
 	if (body < 0)
-		return error_page(cfg, tls, (int)-body, must_close, req->minor_version,
-		    req->method == METHOD_HEAD, NULL, date, out, size, res);
+		return site_error(cfg, fc, now_ms, tls, req, (int)-body, must_close, rel, sitelen,
+		    date, out, size, res);
 	response_init(res, 200, must_close);
 	status_line(&h, cfg, tls, 200, date);
 	PUTS(&h, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
@@ -535,7 +535,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 		r += (int)sizeof("index.html") - 1;
 		c.fd = filecache_open(fc, cfg->rootfd, rel, &c.st, now_ms);
 		if ((c.fd < 0 || S_ISDIR(c.st.st_mode)) && cfg->listing)
-			return list_directory(cfg, tls, req, dirfd, rel,
+			return list_directory(cfg, fc, now_ms, tls, req, dirfd, rel,
 			    (size_t)r - sizeof("index.html") + 1, prefix, closing, date, out, size, res);
 		if (c.fd < 0 || S_ISDIR(c.st.st_mode))
 			return site_error(cfg, fc, now_ms, tls, req, 404, closing, rel, prefix,
