@@ -9,6 +9,7 @@
 struct config {
 	int rootfd;		/* the content root, opened before confinement */
 	int vhosts;
+	int listing;		/* --listing: directories without index.html are listed */
 	int access_log;
 	int hide_version;
 	unsigned max_connections;

@@ -186,6 +186,7 @@ config_from(struct config *cfg, const struct options *o, int rootfd)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->rootfd = rootfd;
 	cfg->vhosts = o->vhosts;
+	cfg->listing = o->listing;
 	cfg->access_log = o->access_log;
 	cfg->hide_version = o->hide_version;
 	cfg->max_connections = o->max_connections;

@@ -24,7 +24,7 @@ enum {
 	OPT_MIME_TYPES, OPT_ACCESS_LOG, OPT_HIDE_VERSION, OPT_NO_CHROOT,
 	OPT_REQUIRE, OPT_SECCOMP_DEBUG, OPT_AUDIT, OPT_AUDIT_WITHOUT,
 	OPT_LISTEN_TLS, OPT_CERT, OPT_KEY, OPT_TLS_MIN, OPT_TLS, OPT_CERTS, OPT_TLS_TICKETS,
-	OPT_REDIRECT_HTTPS, OPT_HSTS, OPT_PROXY_PROTOCOL
+	OPT_REDIRECT_HTTPS, OPT_HSTS, OPT_PROXY_PROTOCOL, OPT_LISTING
 };
 
 static const struct option longopts[] = {
@@ -41,6 +41,7 @@ static const struct option longopts[] = {
 	{ "stdio", no_argument, NULL, OPT_STDIO },
 	{ "proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL },
 	{ "vhosts", no_argument, NULL, OPT_VHOSTS },
+	{ "listing", no_argument, NULL, OPT_LISTING },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
@@ -109,6 +110,8 @@ options_usage(void)
 "Content:\n"
 "      --vhosts             serve ROOT/HOST/... by the Host header;\n"
 "                           requests without a Host use ROOT/_default/\n"
+"      --listing            list a directory that has no index.html (only\n"
+"                           what would be served; off by default)\n"
 "      --mime-types FILE    extra content types, mime.types format (a regular\n"
 "                           file of at most 1 MiB)\n"
 "      --access-log on|off  Combined Log Format lines on stderr (default on)\n"
@@ -263,6 +266,7 @@ options_parse(int argc, char **argv, struct options *o)
 		case OPT_STDIO: o->stdio = 1; break;
 		case OPT_PROXY_PROTOCOL: o->proxy_protocol = 1; break;
 		case OPT_VHOSTS: o->vhosts = 1; break;
+		case OPT_LISTING: o->listing = 1; break;
 		case OPT_USER:
 			if (optarg[0] == '\0')
 				bad("user", "expects NAME[:GROUP]");

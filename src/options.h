@@ -31,6 +31,7 @@ struct options {
 	int proxy_protocol;	/* --proxy-protocol: every connection starts
 				   with a PROXY protocol header */
 	int vhosts;
+	int listing;		/* --listing */
 	int access_log;
 	int hide_version;
 	const char *mime_types;

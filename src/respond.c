@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include "encoding.h"
+#include "errorpage.h"
 #include "filecache.h"
 #include "etag.h"
 #include "httpdate.h"
 #include "limits.h"
+#include "listing.h"
 #include "mime.h"
 #include "range.h"
 #include "respond.h"
@@ -272,6 +274,105 @@ copy_body(int fd, char *dst, uint64_t off, uint64_t len)
 	return 0;
 }
 
+/* The bytes res->body_off/body_len of fd after the head in h: copied in
+ * when small, else left open in res->body_fd for sendfile. */
+static size_t
+file_body(const struct config *cfg, int tls, const struct request *req, int fd, struct head *h,
+    const char *date, struct response *res)
+{
+	int head_only = req->method == METHOD_HEAD;
+
+	if (head_only || res->body_len == 0) {
+		res->body_len = 0;
+		return h->len;
+	}
+	res->log_bytes = res->body_len;
+	if (res->body_len <= SMALL_BODY_BYTES && res->body_len <= h->size - h->len) {
+		if (copy_body(fd, h->p + h->len, res->body_off, res->body_len) == -1)	/* shrank since fstat: never send a wrong length */
+			return error_page(cfg, tls, 500, 1, req->minor_version, head_only, NULL,
+			    date, h->p, h->size, res);
+		h->len += res->body_len;
+		res->body_len = 0;
+		return h->len;
+	}
+	/* The connection keeps the file for sendfile; the cache keeps its own. */
+	if ((res->body_fd = dup(fd)) == -1)
+		return error_page(cfg, tls, 503, 1, req->minor_version, head_only, NULL, date,
+		    h->p, h->size, res);
+	return h->len;
+}
+
+/* 404: the site's 404.html when it has one (see errorpage.h), with its
+ * Content-Type and length but no validators, which would describe that
+ * file and not the missing resource; conditionals and Range do not apply.
+ * Else, and for every other status, the built-in page. site[0..sitelen)
+ * is the site's directory ("" or "HOST/"). */
+static size_t
+site_error(const struct config *cfg, struct filecache *fc, int64_t now_ms, int tls,
+    const struct request *req, int status, int must_close, const char *site, size_t sitelen,
+    const char *date, char *out, size_t size, struct response *res)
+{
+	struct head h = { out, 0, size, 0 };
+	struct stat st;
+	int fd;
+
+	if (status != 404 ||
+	    (fd = errorpage_open(fc, cfg->rootfd, site, sitelen, now_ms, &st)) < 0)
+		return error_page(cfg, tls, status, must_close, req->minor_version,
+		    req->method == METHOD_HEAD, NULL, date, out, size, res);
+	response_init(res, 404, must_close);
+	status_line(&h, cfg, tls, 404, date);
+	PUTS(&h, "Content-Type: ");
+	put_str(&h, mime_type("404.html", 8));
+	PUTS(&h, "\r\nContent-Length: ");
+	res->body_len = (uint64_t)st.st_size;
+	put_u64(&h, res->body_len);
+	PUTS(&h, "\r\n");
+	connection_header(&h, must_close, req->minor_version);
+	PUTS(&h, "\r\n");
+	if (h.overflow)
+		return error_page(cfg, tls, 500, 1, req->minor_version, req->method == METHOD_HEAD,
+		    NULL, date, out, size, res);
+	return file_body(cfg, tls, req, fd, &h, date, res);
+}
+
+/* Room left for a listing's head: the page is written after it, and moved
+ * back once the head, which gives its length, is written. */
+#define LISTING_HEAD_ROOM 1024
+
+/* --listing: a directory without index.html. rel[0..len) is its path
+ * ("" or ending in '/'), of which the first sitelen bytes name the site. */
+static size_t
+list_directory(const struct config *cfg, struct filecache *fc, int64_t now_ms, int tls,
+    const struct request *req, int dirfd, const char *rel, size_t len, size_t sitelen,
+    int must_close, const char *date, char *out, size_t size, struct response *res)
+{
+	struct head h = { out, 0, size, 0 };
+	long body = -500;
+
+	if (size > LISTING_HEAD_ROOM)
+		body = listing_page(cfg->rootfd, dirfd, rel, len, rel + sitelen, len - sitelen,
+		    out + LISTING_HEAD_ROOM, size - LISTING_HEAD_ROOM);
+	if (body < 0)
+		return site_error(cfg, fc, now_ms, tls, req, (int)-body, must_close, rel, sitelen,
+		    date, out, size, res);
+	response_init(res, 200, must_close);
+	status_line(&h, cfg, tls, 200, date);
+	PUTS(&h, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
+	put_u64(&h, (uint64_t)body);
+	PUTS(&h, "\r\n");
+	connection_header(&h, must_close, req->minor_version);
+	PUTS(&h, "\r\n");
+	if (h.overflow || h.len > LISTING_HEAD_ROOM)
+		return error_page(cfg, tls, 500, 1, req->minor_version, req->method == METHOD_HEAD,
+		    NULL, date, out, size, res);
+	if (req->method == METHOD_HEAD)
+		return h.len;
+	memmove(out + h.len, out + LISTING_HEAD_ROOM, (size_t)body);
+	res->log_bytes = (uint64_t)body;
+	return h.len + (size_t)body;
+}
+
 /* A Location of at most this many bytes; a longer one is 414. */
 #define LOCATION_MAX (RESPONSE_HEAD_MAX / 2)
 
@@ -410,21 +511,22 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 		rel[r] = '/';
 		prefix = (size_t)r + 1;
 	}
+	filecache_begin(fc);	/* a refused name may look up the site's 404 page */
 	r = resolve_path(req->path.p, req->path.len, rel + prefix, RESOLVE_PATH_MAX, &dir_slash);
 	if (!tls && cfg->redirect_https && !acme_challenge(rel + prefix, r))
 		return redirect_https(cfg, req, closing, date, out, size, res);
 	if (r < 0)
-		return error_page(cfg, tls, -r, closing, req->minor_version, head_only,
-		    NULL, date, out, size, res);
+		return site_error(cfg, fc, now_ms, tls, req, -r, closing, rel, prefix, date,
+		    out, size, res);
 	r += (int)prefix;
 	rel[r] = '\0';
 
 	c.encoding = NULL;
-	filecache_begin(fc);
 	if ((c.fd = filecache_open(fc, cfg->rootfd, rel, &c.st, now_ms)) < 0)
-		return error_page(cfg, tls, -c.fd, closing, req->minor_version, head_only,
-		    NULL, date, out, size, res);
+		return site_error(cfg, fc, now_ms, tls, req, -c.fd, closing, rel, prefix, date,
+		    out, size, res);
 	if (S_ISDIR(c.st.st_mode)) {
+		int dirfd = c.fd;
 		if (!dir_slash && req->path.len > 0 && r > (int)prefix)
 			return redirect_to_dir(cfg, tls, req, closing, date, out, size, res);
 		if (r > 0 && rel[r - 1] != '/')
@@ -432,12 +534,15 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 		memcpy(rel + r, "index.html", sizeof("index.html"));
 		r += (int)sizeof("index.html") - 1;
 		c.fd = filecache_open(fc, cfg->rootfd, rel, &c.st, now_ms);
+		if ((c.fd < 0 || S_ISDIR(c.st.st_mode)) && cfg->listing)
+			return list_directory(cfg, fc, now_ms, tls, req, dirfd, rel,
+			    (size_t)r - sizeof("index.html") + 1, prefix, closing, date, out, size, res);
 		if (c.fd < 0 || S_ISDIR(c.st.st_mode))
-			return error_page(cfg, tls, 404, closing, req->minor_version, head_only,
-			    NULL, date, out, size, res);
+			return site_error(cfg, fc, now_ms, tls, req, 404, closing, rel, prefix,
+			    date, out, size, res);
 	} else if (dir_slash && req->path.len > 1) {	/* "/file/" names no directory */
-		return error_page(cfg, tls, 404, closing, req->minor_version, head_only,
-		    NULL, date, out, size, res);
+		return site_error(cfg, fc, now_ms, tls, req, 404, closing, rel, prefix, date,
+		    out, size, res);
 	}
 	type = mime_type(rel, (size_t)r);
 
@@ -511,22 +616,9 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	if (h.overflow)
 		return error_page(cfg, tls, 500, 1, req->minor_version, head_only, NULL, date,
 		    out, size, res);
-	if (status == 304 || head_only || res->body_len == 0) {
+	if (status == 304) {
 		res->body_len = 0;
 		return h.len;
 	}
-	res->log_bytes = res->body_len;
-	if (res->body_len <= SMALL_BODY_BYTES && res->body_len <= size - h.len) {
-		if (copy_body(c.fd, out + h.len, res->body_off, res->body_len) == -1)	/* shrank since fstat: never send a wrong length */
-			return error_page(cfg, tls, 500, 1, req->minor_version, head_only, NULL,
-			    date, out, size, res);
-		h.len += res->body_len;
-		res->body_len = 0;
-		return h.len;
-	}
-	/* The connection keeps the file for sendfile; the cache keeps its own. */
-	if ((res->body_fd = dup(c.fd)) == -1)
-		return error_page(cfg, tls, 503, 1, req->minor_version, head_only, NULL, date,
-		    out, size, res);
-	return h.len;
+	return file_body(cfg, tls, req, c.fd, &h, date, res);
 }
