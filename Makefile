@@ -39,7 +39,7 @@ endif
 
 # Modules: one file per concern (see README "Design notes").
 MODULES = options listen descriptors confine audit server conn transport request resolve \
-          filecache respond mime etag range encoding httpdate log keyproc certs tls
+          filecache respond rules mime etag range encoding httpdate log keyproc certs tls
 OBJS = $(MODULES:%=$(BUILD)/%.o)
 UNIT_TESTS = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 
