@@ -484,17 +484,10 @@ out_put(struct out *o, const char *s, size_t len)
 }
 
 static void
-out_encoded(struct out *o, const char *s, size_t len, int path_target)
+out_encoded(struct out *o, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
-	/* Right after the target's first '/', a value starting with '/' would
-	 * make "//host": a protocol-relative URL. */
-	if (path_target && o->len == 1)
-		while (len > 0 && *s == '/') {
-			s++;
-			len--;
-		}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (path_safe(c) && c != '\0')
@@ -525,7 +518,7 @@ rules_target(const struct rules_redirect *rd, const struct rules_match *m,
 		while (e < n && name_char(t[e], 0))
 			e++;
 		if (e - i - 1 == 5 && memcmp(t + i + 1, "splat", 5) == 0 && m->splat != NULL)
-			out_encoded(&o, m->splat, m->splat_len, !rd->external);
+			out_encoded(&o, m->splat, m->splat_len);
 		else {
 			unsigned k;
 			for (k = 0; k < m->n; k++)
@@ -535,13 +528,22 @@ rules_target(const struct rules_redirect *rd, const struct rules_match *m,
 			if (k == m->n)
 				out_put(&o, t + i, e - i);	/* not a placeholder of the source */
 			else
-				out_encoded(&o, m->cap[k].value, m->cap[k].value_len, !rd->external);
+				out_encoded(&o, m->cap[k].value, m->cap[k].value_len);
 		}
 		i = e;
 	}
 	if (query != NULL && !own_query) {
 		out_put(&o, "?", 1);
 		out_put(&o, query, query_len);
+	}
+	/* A splat that starts with '/', or an empty one before a '/', would
+	 * make "//host": a protocol-relative URL, another site. */
+	if (!rd->external && !o.overflow) {
+		size_t k = 0;
+		while (k + 1 < o.len && o.p[k + 1] == '/')
+			k++;
+		memmove(o.p, o.p + k, o.len - k);
+		o.len -= k;
 	}
 	return o.overflow || o.len > INT32_MAX ? -1 : (int)o.len;
 }

@@ -48,6 +48,7 @@ REDIRECTS = """\
 /escape/* /.hidden/secret.txt 200
 /rules /_headers 200
 /app/* /app.html 200
+/emp* /:splat/a.html 302
 """
 
 HEADERS = """\
@@ -117,6 +118,7 @@ def placeholders_and_splats():
         r = get(s, "/top%2F%2Fevil.example")
         eq(r.status, 301, "status")
         ok(not r.header("Location").startswith("//"), "Location %r" % r.header("Location"))
+        eq(get(s, "/emp").header("Location"), "/a.html", "an empty splat before '/'")
 
 
 @test

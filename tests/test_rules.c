@@ -268,7 +268,8 @@ test_targets(void)
 	    "/q/* /search?q=:splat 302\n"
 	    "/ext/* https://example.com:8443/:splat 301\n"
 	    "/keep/:x /k/:y/:x 301\n"
-	    "/top* /:splat 301\n");
+	    "/top* /:splat 301\n"
+	    "/empty* /:splat/x 301\n");
 	char out[256];
 
 	CHECK(target(r, "/blog/2024/05", NULL, out, sizeof(out)) > 0 &&
@@ -283,6 +284,7 @@ test_targets(void)
 	/* A splat starting with '/' cannot make "//host". */
 	CHECK(target(r, "/top//evil.com", NULL, out, sizeof(out)) > 0 &&
 	    strcmp(out, "/evil.com") == 0);
+	CHECK(target(r, "/empty", NULL, out, sizeof(out)) > 0 && strcmp(out, "/x") == 0);
 	CHECK(target(r, "/news/abcdefghijkl", NULL, out, 12) == -1);
 	rules_redirects_free(r);
 }
