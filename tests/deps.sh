@@ -4,7 +4,7 @@
 # prints the exact command to run and fails.
 set -eu
 build="gcc make pkg-config libseccomp-dev libssl-dev"
-test="$build python3 curl openssl wrk ucspi-tcp daemontools runit s6 util-linux procps iproute2 clang libclang-rt-14-dev valgrind systemd-container debootstrap slowhttptest"
+test="$build python3 curl openssl wrk hugo ucspi-tcp daemontools runit s6 util-linux procps iproute2 clang libclang-rt-14-dev valgrind systemd-container debootstrap slowhttptest"
 case ${1:-build} in
 build) want=$build ;;
 test) want=$test ;;

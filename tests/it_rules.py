@@ -10,6 +10,7 @@ leave the previous rules in force, the limits, and rules per virtual host.
 """
 
 import os
+import subprocess
 import time
 
 from harness import *
@@ -301,6 +302,38 @@ def no_files_no_change():
         eq((r.status, r.body), (200, b"x\n"), "served as before")
         eq(get(s, "/nothing").status, 404, "404 as before")
         ok("_headers" not in s.log() and "_redirects" not in s.log(), "nothing said")
+
+
+@test(timeout=120)
+def a_site_built_by_hugo():
+    """_headers and _redirects as a real generator's output: Hugo copies
+    static/ to the site as it is."""
+    if not have_tool("hugo"):
+        skip("hugo not installed")
+    src = make_tree({
+        "hugo.toml": 'baseURL = "http://example.org/"\ntitle = "t"\n'
+                     'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n',
+        "content/post.md": "---\ntitle: Post\n---\nhello\n",
+        "layouts/_default/single.html": "<p>{{ .Content }}</p>\n",
+        "layouts/index.html": "<p>home</p>\n",
+        "static/_redirects": "/old /post/ 301\n/* /index.html 200\n",
+        "static/_headers": "/post/*\n  X-Generator: hugo\n",
+    })
+    out = tempdir()
+    r = subprocess.run(["hugo", "--quiet", "-s", src, "-d", out], capture_output=True,
+                       timeout=60)
+    eq(r.returncode, 0, "hugo: %r" % r.stderr)
+    for dirpath, dirs, files in os.walk(out):
+        os.chmod(dirpath, 0o755)
+        for f in files:
+            os.chmod(os.path.join(dirpath, f), 0o644)
+    with Server(out) as s:
+        eq(get(s, "/old").header("Location"), "/post/", "redirect")
+        r = get(s, "/post/")
+        ok(b"hello" in r.body, "the post: %r" % r.body)
+        eq(r.header("X-Generator"), "hugo", "header rule")
+        eq(get(s, "/no/such/page").body, b"<p>home</p>\n", "SPA fallback")
+        eq(get(s, "/_redirects").status, 404, "not served")
 
 
 run_all("it_rules")
