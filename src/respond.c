@@ -380,8 +380,10 @@ file_matches(struct filecache *fc, int64_t now_ms, int rootfd, char *rel, int r)
 
 	if (fd < 0 || !S_ISDIR(st.st_mode))
 		return fd >= 0;
-	memcpy(rel + r, r > 0 && rel[r - 1] != '/' ? "/index.html" : "index.html",
-	    sizeof("/index.html"));
+	if (r > 0 && rel[r - 1] != '/')
+		memcpy(rel + r, "/index.html", sizeof("/index.html"));
+	else
+		memcpy(rel + r, "index.html", sizeof("index.html"));
 	fd = filecache_open(fc, rootfd, rel, &st, now_ms);
 	rel[r] = '\0';
 	return fd >= 0 && !S_ISDIR(st.st_mode);
