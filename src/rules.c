@@ -185,6 +185,50 @@ strip_slash(const char *p, size_t len)
 	return len > 1 && p[len - 1] == '/' ? len - 1 : len;
 }
 
+/* Which of at most 128 dynamic patterns can match a path, by the path's
+ * byte after its leading '/' (0 for "/" itself): a path is compared with
+ * its few candidates only, not with every pattern. */
+struct candidates {
+	uint64_t m[256][2];
+};
+_Static_assert(RULES_DYNAMIC_MAX <= 128 && RULES_HEADER_RULES_MAX <= 128,
+    "candidates hold 128 bits");
+
+static void
+candidates_add(struct candidates *c, unsigned idx, const char *p, size_t len)
+{
+	uint64_t bit = (uint64_t)1 << (idx % 64);
+
+	if (len > 1 && (p[1] == '*' || (p[1] == ':' && len > 2 && name_char(p[2], 1)))) {
+		for (unsigned b = 0; b < 256; b++)
+			c->m[b][idx / 64] |= bit;
+	} else
+		c->m[len > 1 ? (unsigned char)p[1] : 0][idx / 64] |= bit;
+}
+
+static const uint64_t *
+candidates_of(const struct candidates *c, const char *path, size_t len)
+{
+	return c->m[len > 1 ? (unsigned char)path[1] : 0];
+}
+
+/* The next candidate at or after *from, or -1. */
+static int
+candidates_next(const uint64_t *m, unsigned *from)
+{
+	for (unsigned w = *from / 64; w < 2; w++) {
+		uint64_t bits = m[w];
+		if (w == *from / 64)
+			bits &= ~(uint64_t)0 << (*from % 64);
+		if (bits != 0) {
+			unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
+			*from = i + 1;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
 /* ---- _redirects ---- */
 
 struct redirect {
@@ -201,6 +245,7 @@ struct rules_redirects {
 	unsigned ndynamic;
 	uint32_t *table;	/* index + 1 of static rules, open addressing */
 	uint32_t mask;
+	struct candidates cand;	/* bits: positions in dynamic[] */
 };
 
 static int
@@ -319,8 +364,10 @@ redirect_line(struct rules_redirects *r, const char *const *f, const size_t *fl,
 	rd->pub.to = f[1];
 	rd->pub.to_len = fl[1];
 	rd->pub.line = line;
-	if (dynamic)
+	if (dynamic) {
+		candidates_add(&r->cand, r->ndynamic, rd->from, rd->from_len);
 		r->dynamic[r->ndynamic++] = r->count;
+	}
 	else
 		(*nstatic)++;
 	r->count++;
@@ -443,9 +490,12 @@ rules_redirect_find(const struct rules_redirects *r, const char *path, size_t le
     struct rules_match *m)
 {
 	uint32_t best = static_find(r, path, len);
+	const uint64_t *cand = candidates_of(&r->cand, path, len);
+	unsigned from = 0;
+	int d;
 
 	/* File order decides: only dynamic rules above the static one can win. */
-	for (unsigned d = 0; d < r->ndynamic && r->dynamic[d] < best; d++) {
+	while ((d = candidates_next(cand, &from)) >= 0 && r->dynamic[d] < best) {
 		const struct redirect *rd = &r->rules[r->dynamic[d]];
 		if (rules_pattern_match(rd->from, rd->from_len, path, len, m))
 			return &rd->pub;
@@ -568,6 +618,7 @@ struct rules_headers {
 	struct hentry *entries;	/* sorted by name id, then file order */
 	unsigned nentries;
 	unsigned nnames;
+	struct candidates cand;
 };
 
 static const char *const owned[] = {
@@ -697,6 +748,7 @@ headers_fill(struct rules_headers *h, size_t len, char *err, size_t errsize,
 			return fail(err, errsize, l.n, "more than 100 header rules");
 		h->rules[h->nrules].path = s;
 		h->rules[h->nrules].path_len = strip_slash(s, sl);
+		candidates_add(&h->cand, h->nrules, s, h->rules[h->nrules].path_len);
 		h->nrules++;
 		lines_in_rule = 0;
 		rule_line = l.n;
@@ -777,22 +829,27 @@ rules_headers_write(const struct rules_headers *h, const char *path, size_t len,
 	unsigned cut[RULES_HEADER_NAMES_MAX];
 	struct out o = { out, 0, size, 0 };
 	struct rules_match m;
-	unsigned last = UINT32_MAX, any = 0;
+	const uint64_t *cand = candidates_of(&h->cand, path, len);
+	unsigned last = UINT32_MAX, any = 0, from = 0;
+	int i;
 
-	for (unsigned i = 0; i < h->nrules; i++)
+	if ((cand[0] | cand[1]) == 0)
+		return 0;
+	memset(matched, 0, h->nrules);
+	while ((i = candidates_next(cand, &from)) >= 0)
 		any |= matched[i] = (unsigned char)rules_pattern_match(h->rules[i].path,
 		    h->rules[i].path_len, path, len, &m);
 	if (!any)
 		return 0;
 	/* "! Name" drops what the rules before it set. */
 	memset(cut, 0, h->nnames * sizeof(cut[0]));
-	for (unsigned i = 0; i < h->nentries; i++) {
-		const struct hentry *e = &h->entries[i];
+	for (unsigned k = 0; k < h->nentries; k++) {
+		const struct hentry *e = &h->entries[k];
 		if (e->value == NULL && matched[e->rule])
 			cut[e->id] = e->seq + 1;
 	}
-	for (unsigned i = 0; i < h->nentries; i++) {
-		const struct hentry *e = &h->entries[i];
+	for (unsigned k = 0; k < h->nentries; k++) {
+		const struct hentry *e = &h->entries[k];
 		if (e->value == NULL || !matched[e->rule] || e->seq < cut[e->id])
 			continue;
 		if (e->id == last)

@@ -244,6 +244,35 @@ test_redirect_order(void)
 	rules_redirects_free(r);
 }
 
+static int hwrite(struct rules_headers *h, const char *path, char *out, size_t size);
+
+/* Dynamic rules are tried by the byte after the leading '/': a pattern
+ * that starts with '*' or a placeholder is a candidate for every path. */
+static void
+test_candidates(void)
+{
+	struct rules_redirects *r = redirects(
+	    "/:lang/about /about-:lang 302\n"
+	    "/x* /x-any 302\n"
+	    "/* /all 302\n");
+	struct rules_headers *h = headers("/\n  X-Top: 1\n/:a/b\n  X-B: 1\n/*.css\n  X-Css: 1\n");
+	struct rules_match m;
+	const struct rules_redirect *rd;
+	char out[256];
+
+	CHECK((rd = rules_redirect_find(r, "/en/about", 9, &m)) != NULL && rd->line == 1);
+	CHECK((rd = rules_redirect_find(r, "/xy", 3, &m)) != NULL && rd->line == 2);
+	CHECK((rd = rules_redirect_find(r, "/x", 2, &m)) != NULL && rd->line == 2);
+	CHECK((rd = rules_redirect_find(r, "/", 1, &m)) != NULL && rd->line == 3);
+	CHECK((rd = rules_redirect_find(r, "/y/about/z", 10, &m)) != NULL && rd->line == 3);
+	CHECK(hwrite(h, "/", out, sizeof(out)) > 0 && strcmp(out, "X-Top: 1\r\n") == 0);
+	CHECK(hwrite(h, "/q/b", out, sizeof(out)) > 0 && strcmp(out, "X-B: 1\r\n") == 0);
+	CHECK(hwrite(h, "/q/b.css", out, sizeof(out)) > 0 && strcmp(out, "X-Css: 1\r\n") == 0);
+	CHECK(hwrite(h, "/q", out, sizeof(out)) == 0);
+	rules_redirects_free(r);
+	rules_headers_free(h);
+}
+
 static int
 target(struct rules_redirects *r, const char *path, const char *query, char *out, size_t size)
 {
@@ -423,6 +452,7 @@ main(void)
 	test_redirect_line_length();
 	test_redirect_limits();
 	test_redirect_order();
+	test_candidates();
 	test_targets();
 	test_headers_merge();
 	test_headers_owned();
