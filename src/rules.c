@@ -1005,6 +1005,8 @@ load(struct site *s, int rootfd, const char *file, struct ident *known, int is_h
 
 	snprintf(rel, sizeof(rel), "%s%s%s", s->name, s->name_len ? "/" : "", file);
 	fd = resolve_open(rootfd, rel, &st);
+	if (fd < 0 && fd != -404)
+		return;		/* out of descriptors: not evidence of a removal */
 	if (fd >= 0 && S_ISREG(st.st_mode)) {
 		id.present = 1;
 		id.dev = st.st_dev;
