@@ -370,16 +370,18 @@ redirect_https(const struct config *cfg, const struct request *req, int must_clo
 	return moved(cfg, 0, req, must_close, &l, date, out, size, res);
 }
 
-/* _redirects: whether the request's path is served from a file (a file,
- * or a directory with index.html), which shadows rules without "!". */
+/* _redirects: whether the request's path is served from a file (a file
+ * not named with a trailing '/', or a directory with index.html), which
+ * shadows rules without "!". */
 static int
-file_matches(struct filecache *fc, int64_t now_ms, int rootfd, char *rel, int r)
+file_matches(struct filecache *fc, int64_t now_ms, int rootfd, char *rel, int r,
+    int dir_slash)
 {
 	struct stat st;
 	int fd = filecache_open(fc, rootfd, rel, &st, now_ms);
 
 	if (fd < 0 || !S_ISDIR(st.st_mode))
-		return fd >= 0;
+		return fd >= 0 && !dir_slash;
 	if (r > 0 && rel[r - 1] != '/')
 		memcpy(rel + r, "/index.html", sizeof("/index.html"));
 	else
@@ -495,7 +497,8 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	if (rrules != NULL) {
 		struct rules_match m;
 		const struct rules_redirect *rd = rules_redirect_find(rrules, mpath, mlen, &m);
-		if (rd != NULL && (rd->force || !file_matches(fc, now_ms, cfg->rootfd, rel, r))) {
+		if (rd != NULL && (rd->force || !file_matches(fc, now_ms, cfg->rootfd, rel, r,
+		    dir_slash && req->path.len > 1))) {
 			long n = apply_redirect(cfg, tls, req, closing, rd, &m, rel, prefix, &r,
 			    date, out, size, res);
 			if (n < 0)

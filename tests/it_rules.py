@@ -50,6 +50,7 @@ REDIRECTS = """\
 /rules /_headers 200
 /app/* /app.html 200
 /emp* /:splat/a.html 302
+/docs /a.html 302
 """
 
 HEADERS = """\
@@ -148,6 +149,10 @@ def shadowing_and_force():
         eq((r.status, r.body), (200, b"page a\n"), "a file shadows a rule without !")
         r = get(s, "/b.html")
         eq((r.status, r.header("Location")), (302, "/a.html"), "a forced rule wins")
+        # "/a.html/" names no file (it is 404 without rules): the rule applies.
+        eq(get(s, "/a.html/").header("Location"), "/b.html", "a file with a slash")
+        eq(get(s, "/docs").header("Location"), "/docs/", "a directory is a file match")
+        eq(get(s, "/docs/").body, b"docs\n", "its index.html too")
 
 
 @test
