@@ -5,8 +5,9 @@
  * with its line number, bounded in size and rule count (Cloudflare's limits);
  * it allocates only then. Matching allocates nothing and costs O(path
  * length) for static redirects (a hash table keyed by the exact path) plus
- * one bounded pass over at most RULES_DYNAMIC_MAX dynamic redirects or
- * RULES_HEADER_RULES_MAX header rules.
+ * one pass over the dynamic redirects or header rules (at most
+ * RULES_DYNAMIC_MAX and RULES_HEADER_RULES_MAX) that the path's first byte
+ * after '/' leaves as candidates.
  *
  * Paths are matched as resolve_path() rewrote them ("/" + the decoded path,
  * no empty segments, no trailing slash), so no encoding can dodge a rule.
