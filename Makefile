@@ -41,7 +41,7 @@ endif
 
 # Modules: one file per concern (see README "Design notes").
 MODULES = options listen descriptors confine audit server conn transport request resolve \
-          filecache respond errorpage listing mime etag range encoding httpdate log keyproc certs tls proxy
+          filecache respond rules errorpage listing mime etag range encoding httpdate log keyproc certs tls proxy
 OBJS = $(MODULES:%=$(BUILD)/%.o)
 UNIT_TESTS = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 

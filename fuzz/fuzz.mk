@@ -20,7 +20,8 @@
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD = build-fuzz
-FUZZ_TARGETS ?= request resolve_path resolve_host range httpdate encoding etag log conn conn_walk tls proxy
+FUZZ_TARGETS ?= request resolve_path resolve_host range httpdate encoding etag log conn conn_walk \
+	tls proxy headers redirects rules_match
 # Every module but those that start, confine or thread the process.
 FUZZ_MODULES = $(filter-out options listen descriptors confine audit server keyproc certs tls,$(MODULES))
 FUZZ_OBJS = $(FUZZ_MODULES:%=$(FUZZ_BUILD)/%.o)

@@ -88,4 +88,21 @@
 /* Spare buffers a worker keeps for reuse instead of returning them to malloc. */
 #define BUFFER_POOL_KEEP 64
 
+/* _headers and _redirects (see rules.h): Cloudflare Pages' limits, so a
+ * site that deploys there loads here: 2,000 static and 100 dynamic
+ * redirects, a redirect line of at most 1,000 bytes; 100 header rules, a
+ * header line of at most 2,000 bytes. The file and entry bounds keep what
+ * a worker holds per site small; a file is looked at once a second, as the
+ * file cache trusts an entry that long. Sites remembered per worker. */
+#define RULES_STATIC_MAX 2000
+#define RULES_DYNAMIC_MAX 100
+#define RULES_REDIRECT_LINE_MAX 1000
+#define RULES_HEADER_RULES_MAX 100
+#define RULES_HEADER_LINE_MAX 2000
+#define RULES_HEADER_ENTRIES_MAX 1000
+#define RULES_HEADER_NAMES_MAX 128
+#define RULES_FILE_MAX (1024 * 1024)
+#define RULES_RECHECK_MS 1000
+#define RULES_SITES 256
+
 #endif

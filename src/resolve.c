@@ -89,6 +89,10 @@ resolve_path(const char *path, size_t len, char *out, size_t size, int *dir_slas
 		seg[sl++] = c;
 	}
 	out[o] = '\0';
+	/* The site's rules are read by hermit, never served (see rules.h). */
+	if ((o == 8 && memcmp(out, "_headers", 8) == 0) ||
+	    (o == 10 && memcmp(out, "_redirects", 10) == 0))
+		return -404;
 	return (int)o;
 }
 
@@ -171,6 +175,10 @@ host_name(struct slice host, char *out, size_t size, int underscore)
 	if (out[o - 1] == '-' || out[o - 1] == '.')	/* "a-", "a.." */
 		return -400;
 	out[o] = '\0';
+	/* The site's rules are read by hermit, never served (see rules.h). */
+	if ((o == 8 && memcmp(out, "_headers", 8) == 0) ||
+	    (o == 10 && memcmp(out, "_redirects", 10) == 0))
+		return -404;
 	return (int)o;
 }
 

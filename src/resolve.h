@@ -13,6 +13,7 @@
  * descriptor, so not even a symlink can lead out of the root, and with
  * O_NONBLOCK, so a FIFO or device never blocks. Only regular files readable by
  * everyone (S_IROTH) are published, checked with fstat on the open descriptor.
+ * A site's "_headers" and "_redirects" (at its top) are rules, never content: 404.
  */
 #ifndef HERMIT_RESOLVE_H
 #define HERMIT_RESOLVE_H

@@ -17,13 +17,18 @@
 #include "mime.h"
 #include "range.h"
 #include "respond.h"
+#include "rules.h"
 
 static const char *const reason[600] = {
 	[200] = "OK",
 	[204] = "No Content",
 	[206] = "Partial Content",
 	[301] = "Moved Permanently",
+	[302] = "Found",
+	[303] = "See Other",
 	[304] = "Not Modified",
+	[307] = "Temporary Redirect",
+	[308] = "Permanent Redirect",
 	[400] = "Bad Request",
 	[404] = "Not Found",
 	[405] = "Method Not Allowed",
@@ -466,6 +471,63 @@ redirect_https(const struct config *cfg, const struct request *req, int must_clo
 	return moved(cfg, 0, req, must_close, &l, date, out, size, res);
 }
 
+/* _redirects: whether the request's path is served from a file (a file
+ * not named with a trailing '/', or a directory with index.html), which
+ * shadows rules without "!". */
+static int
+file_matches(struct filecache *fc, int64_t now_ms, int rootfd, char *rel, int r,
+    int dir_slash)
+{
+	struct stat st;
+	int fd = filecache_open(fc, rootfd, rel, &st, now_ms);
+
+	if (fd < 0 || !S_ISDIR(st.st_mode))
+		return fd >= 0 && !dir_slash;
+	if (r > 0 && rel[r - 1] != '/')
+		memcpy(rel + r, "/index.html", sizeof("/index.html"));
+	else
+		memcpy(rel + r, "index.html", sizeof("index.html"));
+	fd = filecache_open(fc, rootfd, rel, &st, now_ms);
+	rel[r] = '\0';
+	return fd >= 0 && !S_ISDIR(st.st_mode);
+}
+
+/* The rule rd applies to the request: a 3xx is answered here (returns its
+ * length); a 200 or 404 rewrites rel to the target's path, by the same
+ * publishing policy as any request path, and returns 0; a target that is
+ * no publishable path is -404. */
+static long
+apply_redirect(const struct config *cfg, int tls, const struct request *req, int closing,
+    const struct rules_redirect *rd, const struct rules_match *m, char *rel, size_t prefix,
+    int *r, const char *date, char *out, size_t size, struct response *res)
+{
+	char location[LOCATION_MAX];
+	int n, dir_slash;
+
+	if (rd->status == 200 || rd->status == 404) {
+		n = rules_target(rd, m, NULL, 0, location, sizeof(location));
+		if (n < 0)
+			return -414;
+		for (int i = 0; i < n; i++)	/* a rewrite serves a path: no query, no fragment */
+			if (location[i] == '?' || location[i] == '#')
+				n = i;
+		n = resolve_path(location, (size_t)n, rel + prefix, RESOLVE_PATH_MAX, &dir_slash);
+		if (n < 0)
+			return -404;
+		*r = n + (int)prefix;
+		rel[*r] = '\0';
+		return 0;
+	}
+	memcpy(location, "Location: ", 10);
+	n = rules_target(rd, m, req->query.p, req->query.len, location + 10,
+	    sizeof(location) - 10 - 3);
+	if (n < 0)
+		return -414;
+	memcpy(location + 10 + n, "\r\n", 3);
+	return (long)error_page(cfg, tls, rd->status, closing, req->minor_version,
+	    req->method == METHOD_HEAD, location, date, out, size, res);
+}
+
 size_t
 respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
     time_t now, const struct request *req, int tls, int keep_alive_ok, const char *date,
@@ -485,6 +547,11 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	int closing = !keep_alive_ok || !req->keep_alive || req->body;
 	int head_only = req->method == METHOD_HEAD;
 	int dir_slash, r, status;
+	const struct rules_headers *hrules;
+	const struct rules_redirects *rrules;
+	char mpath[RESOLVE_PATH_MAX + 1];	/* "/" + the rewritten path, for the rules */
+	size_t mlen = 0;
+	int rewritten = 0;
 
 	res->vhost[0] = '\0';
 	/* These may carry a body that is never read: the connection closes. */
@@ -522,12 +589,33 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	rel[r] = '\0';
 
 	c.encoding = NULL;
+	rules_site(cfg->rootfd, rel, prefix > 0 ? prefix - 1 : 0, now_ms, &hrules, &rrules);
+	if (hrules != NULL || rrules != NULL) {
+		mpath[0] = '/';
+		mlen = 1 + (size_t)r - prefix;
+		memcpy(mpath + 1, rel + prefix, mlen - 1);
+	}
+	if (rrules != NULL) {
+		struct rules_match m;
+		const struct rules_redirect *rd = rules_redirect_find(rrules, mpath, mlen, &m);
+		if (rd != NULL && (rd->force || !file_matches(fc, now_ms, cfg->rootfd, rel, r,
+		    dir_slash && req->path.len > 1))) {
+			long n = apply_redirect(cfg, tls, req, closing, rd, &m, rel, prefix, &r,
+			    date, out, size, res);
+			if (n < 0)
+				return error_page(cfg, tls, (int)-n, closing, req->minor_version,
+				    head_only, NULL, date, out, size, res);
+			if (n > 0)
+				return (size_t)n;
+			rewritten = rd->status;
+		}
+	}
 	if ((c.fd = filecache_open(fc, cfg->rootfd, rel, &c.st, now_ms)) < 0)
 		return site_error(cfg, fc, now_ms, tls, req, -c.fd, closing, rel, prefix, date,
 		    out, size, res);
 	if (S_ISDIR(c.st.st_mode)) {
 		int dirfd = c.fd;
-		if (!dir_slash && req->path.len > 0 && r > (int)prefix)
+		if (!rewritten && !dir_slash && req->path.len > 0 && r > (int)prefix)
 			return redirect_to_dir(cfg, tls, req, closing, date, out, size, res);
 		if (r > 0 && rel[r - 1] != '/')
 			rel[r++] = '/';
@@ -540,7 +628,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 		if (c.fd < 0 || S_ISDIR(c.st.st_mode))
 			return site_error(cfg, fc, now_ms, tls, req, 404, closing, rel, prefix,
 			    date, out, size, res);
-	} else if (dir_slash && req->path.len > 1) {	/* "/file/" names no directory */
+	} else if (!rewritten && dir_slash && req->path.len > 1) {	/* "/file/" names no directory */
 		return site_error(cfg, fc, now_ms, tls, req, 404, closing, rel, prefix, date,
 		    out, size, res);
 	}
@@ -554,7 +642,9 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 
 	taglen = etag_format(&c.st, tag);
 	httpdate_format(c.st.st_mtim.tv_sec, lastmod);
-	if (not_modified(req, tag, taglen, &c.st, now))
+	if (rewritten == 404)	/* a custom page: the status is the rule's */
+		status = 404;
+	else if (not_modified(req, tag, taglen, &c.st, now))
 		status = 304;
 	else {
 		status = 200;
@@ -611,6 +701,13 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	}
 	if (vary)
 		PUTS(&h, "Vary: Accept-Encoding\r\n");
+	if (hrules != NULL) {
+		int n = rules_headers_write(hrules, mpath, mlen, h.p + h.len, h.size - h.len);
+		if (n < 0)
+			h.overflow = 1;
+		else
+			h.len += (size_t)n;
+	}
 	connection_header(&h, closing, req->minor_version);
 	PUTS(&h, "\r\n");
 	if (h.overflow)
