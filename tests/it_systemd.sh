@@ -297,9 +297,15 @@ t_chroot_root() {
 
 # The startup line of hermit in the unit's journal shows its own layers.
 t_confined_line() {
-	local line
-	line=$(sd_exec journalctl --no-pager -o cat -u "$1" | grep -m1 'hermit: confined:') ||
-		{ echo "no 'hermit: confined:' line in the journal of $1"; return 1; }
+	local line i
+	# journald takes the service's stderr asynchronously: the line may come
+	# a moment after the process is seen serving.
+	for i in $(seq 50); do
+		line=$(sd_exec journalctl --no-pager -o cat -u "$1" | grep -m1 'hermit: confined:') &&
+			break
+		sleep 0.1
+	done
+	[[ -n $line ]] || { echo "no 'hermit: confined:' line in the journal of $1 (5 s)"; return 1; }
 	for w in "landlock=abi" "seccomp=kill" "nnp=yes" "caps=none"; do
 		[[ $line == *"$w"* ]] || { echo "no $w in: $line"; return 1; }
 	done
