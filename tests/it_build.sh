@@ -14,6 +14,10 @@
 # BIN is not used (the build is the subject). Build only: about 30 s.
 # Ends with "build: N passed, N failed".
 set -u
+# Run by `make check SANITIZE=1`, this script would pass that make's
+# command-line variables to every make it starts (MAKEFLAGS): the scratch
+# builds here are plain ones.
+unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
 cd "$(dirname "$0")/.." || exit 1
 passed=0 failed=0
 WORK=$(mktemp -d /tmp/hermit-build-XXXXXX) || exit 1

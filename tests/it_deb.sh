@@ -22,6 +22,10 @@
 # Bounded: 15 minutes. Ends with "deb: N passed, N failed, N skipped".
 
 set -uo pipefail
+# Run by `make check SANITIZE=1`, this script would pass that make's
+# command-line variables to every make it starts (MAKEFLAGS): the scratch
+# builds here are plain ones.
+unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
 cd "$(dirname "$0")/.." || exit 1
 PASSED=0 FAILED=0 SKIPPED=0
 
