@@ -792,40 +792,61 @@ remote_fail(const char *what)
 	return 0;
 }
 
-/* One signature from the key process, on this thread's socket. A late
- * answer to an earlier request (one that timed out) is skipped. */
-static int
-remote_sign(uint16_t code, unsigned index, const unsigned char *tbs, size_t len,
-    unsigned char *sig, size_t *siglen, size_t sigsize)
+/* One request on fd and its answer into rep, as a worker asks: a late
+ * answer to an earlier request (one that timed out) is skipped. Returns
+ * the answer's length (at least REP_HDR), or -1 with errno set and *what
+ * saying why. */
+static ssize_t
+exchange(int fd, uint16_t code, unsigned index, const unsigned char *tbs, size_t len,
+    unsigned char *rep, size_t repsize, const char **what)
 {
-	unsigned char req[REQ_HDR + KEYPROC_MAX_TBS], rep[REP_HDR + KEYPROC_MAX_SIG];
+	unsigned char req[REQ_HDR + KEYPROC_MAX_TBS];
 	uint32_t seq = ++thread_seq;
-	size_t got;
 	ssize_t n;
-	int tries;
 
-	if (thread_fd < 0)
-		return remote_fail("no socket for this thread");
-	if (len > KEYPROC_MAX_TBS)
-		return remote_fail("message too long");
+	if (len > KEYPROC_MAX_TBS) {
+		*what = "message too long";
+		errno = EINVAL;
+		return -1;
+	}
 	put32(req, seq);
 	put16(req + 4, code);
 	req[6] = (unsigned char)index;
 	req[7] = 0;
 	memcpy(req + REQ_HDR, tbs, len);
-	if (send(thread_fd, req, REQ_HDR + len, MSG_NOSIGNAL) != (ssize_t)(REQ_HDR + len))
-		return remote_fail(strerror(errno));
-	for (tries = 0; tries < 8; tries++) {
-		n = recv(thread_fd, rep, sizeof(rep), 0);
-		if (n == 0)
-			return remote_fail("gone");
-		if (n < REP_HDR)
-			return remote_fail(n < 0 ? strerror(errno) : "short answer");
-		if (get32(rep) == seq)
-			break;
+	if (send(fd, req, REQ_HDR + len, MSG_NOSIGNAL) != (ssize_t)(REQ_HDR + len)) {
+		*what = strerror(errno);
+		return -1;
 	}
-	if (tries == 8)
-		return remote_fail("answers out of step");
+	for (int tries = 0; tries < 8; tries++) {
+		if ((n = recv(fd, rep, repsize, 0)) < REP_HDR) {
+			*what = n == 0 ? "gone" : n < 0 ? strerror(errno) : "short answer";
+			if (n >= 0)
+				errno = EPROTO;
+			return -1;
+		}
+		if (get32(rep) == seq)
+			return n;
+	}
+	*what = "answers out of step";
+	errno = EPROTO;
+	return -1;
+}
+
+/* One signature from the key process, on this thread's socket. */
+static int
+remote_sign(uint16_t code, unsigned index, const unsigned char *tbs, size_t len,
+    unsigned char *sig, size_t *siglen, size_t sigsize)
+{
+	unsigned char rep[REP_HDR + KEYPROC_MAX_SIG];
+	const char *what;
+	size_t got;
+	ssize_t n;
+
+	if (thread_fd < 0)
+		return remote_fail("no socket for this thread");
+	if ((n = exchange(thread_fd, code, index, tbs, len, rep, sizeof(rep), &what)) == -1)
+		return remote_fail(what);
 	if (get16(rep + 4) != KEYPROC_OK)
 		return remote_fail(get16(rep + 4) == KEYPROC_E_REFUSED ? "refused" : "failed");
 	got = get16(rep + 6);
@@ -1255,29 +1276,14 @@ keyproc_pkey(struct keyproc *kp, unsigned index)
 int
 keyproc_request(int fd, uint16_t scheme, unsigned index, const unsigned char *tbs, size_t len)
 {
-	unsigned char req[REQ_HDR + KEYPROC_MAX_TBS], rep[REP_HDR + KEYPROC_MAX_SIG];
-	uint32_t seq = ++thread_seq;
-	ssize_t n;
+	unsigned char rep[REP_HDR + KEYPROC_MAX_SIG];
+	const char *what;
 
-	if (len > KEYPROC_MAX_TBS || index > 255) {
+	if (index > 255) {
 		errno = EINVAL;
 		return -1;
 	}
-	put32(req, seq);
-	put16(req + 4, scheme);
-	req[6] = (unsigned char)index;
-	req[7] = 0;
-	memcpy(req + REQ_HDR, tbs, len);
-	if (send(fd, req, REQ_HDR + len, MSG_NOSIGNAL) != (ssize_t)(REQ_HDR + len))
+	if (exchange(fd, scheme, index, tbs, len, rep, sizeof(rep), &what) == -1)
 		return -1;
-	for (int tries = 0; tries < 8; tries++) {	/* a late answer is skipped */
-		if ((n = recv(fd, rep, sizeof(rep), 0)) < REP_HDR) {
-			errno = n < 0 ? errno : EPROTO;
-			return -1;
-		}
-		if (get32(rep) == seq)
-			return get16(rep + 4);
-	}
-	errno = EPROTO;
-	return -1;
+	return get16(rep + 4);
 }
