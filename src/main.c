@@ -268,9 +268,6 @@ tls_gather(const struct options *o, const struct confine *cf, struct keyproc *kp
 	struct certs certs;
 	char why[1024];
 
-	/* Before anything else touches OpenSSL (the key process included). */
-	if (tls_init(why, sizeof(why)) == -1)
-		die("%s", why);
 	if (certs_gather(&src, &certs, why, sizeof(why)) == -1)
 		die("%s", why);
 	if (certs.n == 0)
@@ -327,7 +324,8 @@ main(int argc, char **argv)
 	if (o.workers == 0)
 		o.workers = cpu_count();
 	/* Before anything else touches OpenSSL (the key process, the audit's
-	 * key rows included); tls_gather() calls it again, harmlessly. */
+	 * key rows included). HTTPS needs a certificate, so every path to
+	 * tls_gather() passes here. */
 	if (certs_given(&o) && tls_init(why, sizeof(why)) == -1)
 		die("%s", why);
 
