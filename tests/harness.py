@@ -38,7 +38,7 @@ __all__ = [
     "free_port", "Server", "Proc", "spawn", "raw", "http", "Conn", "Response",
     "parse_responses", "make_tree", "write_file", "tempdir", "wait_for",
     "curl", "have_tool", "is_root", "nobody_ids", "raise_nofile",
-    "ACCESS_RE", "sanitizer_report",
+    "ACCESS_RE", "sanitizer_report", "children", "memory_holds", "self_signed",
 ]
 
 BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("./hermit")
@@ -167,6 +167,26 @@ def nobody_ids():
 
 def have_tool(name):
     return shutil.which(name) is not None
+
+
+# The key types the TLS suites make certificates for, as openssl req takes them.
+KEY_OPTIONS = {
+    "ec": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    "p384": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+    "rsa": ["-newkey", "rsa:2048"],
+}
+
+
+def self_signed(d, kind):
+    """D/KIND.crt and D/KIND.key (mode 0600): a self-signed certificate for
+    localhost and 127.0.0.1, valid two days, with the openssl command."""
+    r = subprocess.run(["openssl", "req", "-x509", *KEY_OPTIONS[kind], "-nodes", "-days", "2",
+                        "-keyout", os.path.join(d, kind + ".key"),
+                        "-out", os.path.join(d, kind + ".crt"), "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                       capture_output=True, timeout=60)
+    ok(r.returncode == 0, "openssl req: %r" % r.stderr)
+    os.chmod(os.path.join(d, kind + ".key"), 0o600)
 
 
 def raise_nofile(n):

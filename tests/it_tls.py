@@ -37,14 +37,8 @@ def make_pki():
     """KEYS/ec.{crt,key} and KEYS/rsa.{crt,key}: self-signed for localhost
     and 127.0.0.1. The key files are readable by their owner only."""
     d = tempdir()
-    for kind, opts in (("ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]),
-                       ("rsa", ["-newkey", "rsa:2048"])):
-        r = openssl("req", "-x509", *opts, "-nodes", "-days", "2",
-                    "-keyout", os.path.join(d, kind + ".key"),
-                    "-out", os.path.join(d, kind + ".crt"), "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
-        ok(r.returncode == 0, "openssl req: %r" % r.stderr)
-        os.chmod(os.path.join(d, kind + ".key"), 0o600)
+    for kind in ("ec", "rsa"):
+        self_signed(d, kind)
     return d
 
 
@@ -467,46 +461,9 @@ def stdio_tls_option_errors():
     start_fails(["--stdio", "--tls"], 2, "--tls")
 
 
-def children(pid):
-    out = []
-    for task in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
-                out += [int(x) for x in f.read().split()]
-        except OSError:
-            pass
-    return out
-
-
 def status(pid):
     with open("/proc/%d/status" % pid) as f:
         return dict(l.split(":\t", 1) for l in f.read().splitlines() if ":\t" in l)
-
-
-def memory_holds(pid, needles):
-    """Which of needles occur in pid's writable mappings (heap, stacks,
-    data), and how many bytes were searched. Mappings are read in pieces
-    that overlap by more than a needle; reservations over 1 GiB (a
-    sanitizer's shadow memory) are skipped."""
-    found, searched, piece = set(), 0, 16 << 20
-    overlap = max(len(n) for n in needles)
-    with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
-        for line in maps:
-            f = line.split()
-            lo, hi = (int(x, 16) for x in f[0].split("-"))
-            if "w" not in f[1] or hi - lo > 1 << 30:
-                continue
-            at = lo
-            while at < hi:
-                try:
-                    mem.seek(at)
-                    data = mem.read(min(piece + overlap, hi - at))
-                except OSError:
-                    data = b""
-                searched += len(data)
-                found.update(i for i, n in enumerate(needles) if n in data)
-                at += piece
-    return found, searched
 
 
 def private_needles(kind):

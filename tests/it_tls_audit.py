@@ -31,15 +31,8 @@ def make_pki(owner=None):
     """DIR/ec.{crt,key} (P-256), DIR/p384.{crt,key} and DIR/rsa.{crt,key}:
     self-signed; key files mode 0600, owned by owner (uid, gid) if given."""
     d = tempdir()
-    for kind, opts in (("ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]),
-                       ("p384", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"]),
-                       ("rsa", ["-newkey", "rsa:2048"])):
-        r = subprocess.run(["openssl", "req", "-x509", *opts, "-nodes", "-days", "2",
-                            "-keyout", os.path.join(d, kind + ".key"),
-                            "-out", os.path.join(d, kind + ".crt"), "-subj", "/CN=localhost"],
-                           capture_output=True, timeout=60)
-        ok(r.returncode == 0, "openssl req: %r" % r.stderr)
-        os.chmod(os.path.join(d, kind + ".key"), 0o600)
+    for kind in ("ec", "p384", "rsa"):
+        self_signed(d, kind)
         if owner is not None:
             for ext in (".key", ".crt"):
                 os.chown(os.path.join(d, kind + ext), *owner)

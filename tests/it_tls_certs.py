@@ -19,7 +19,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import *  # noqa: E402,F401,F403
-from harness import children, memory_holds  # noqa: E402
 
 INDEX = b"<p>the default site</p>\n"
 

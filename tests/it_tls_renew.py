@@ -58,7 +58,7 @@ def openssl(*args):
     return r.stdout
 
 
-def self_signed(d, name):
+def named_pair(d, name):
     """d/name.crt and d/name.key: a P-256 pair for localhost (each with a
     fresh random serial)."""
     crt, key = os.path.join(d, name + ".crt"), os.path.join(d, name + ".key")
@@ -184,7 +184,7 @@ class Acme:
         self.web = Server(WEBROOT, keep=True)
         # pebble's own HTTPS certificate; certbot trusts it by
         # REQUESTS_CA_BUNDLE, so no check is switched off.
-        self.tls_crt, tls_key = self_signed(self.dir, "pebble")
+        self.tls_crt, tls_key = named_pair(self.dir, "pebble")
         acme_port, mgmt_port = free_port(), free_port()
         conf = write_file(self.dir, "pebble.json", """{"pebble": {
   "listenAddress": "127.0.0.1:%d", "managementListenAddress": "127.0.0.1:%d",
@@ -620,8 +620,8 @@ def acme_renewal_under_tcpserver_needs_no_restart():
 
 def own_listener_hup_then_restart(kind):
     pki = tempdir()
-    first = self_signed(pki, "first")
-    second = self_signed(pki, "second")
+    first = named_pair(pki, "first")
+    second = named_pair(pki, "second")
     ctx = client_ctx(first[0], second[0])
     etc = tempdir()
     crt, key = os.path.join(etc, "cert.pem"), os.path.join(etc, "key.pem")

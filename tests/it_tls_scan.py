@@ -148,17 +148,6 @@ def rss_kib(pid):
     raise AssertionError("no VmRSS in /proc/%d/status" % pid)
 
 
-def key_processes(pid):
-    out = []
-    for task in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
-                out += [int(x) for x in f.read().split()]
-        except OSError:
-            pass
-    return out
-
-
 # ---------------------------------------------------------------- testssl
 
 # Findings testssl rates MEDIUM or worse that are about the test certificate,
@@ -530,7 +519,7 @@ def handshake_flood_closed_at_header_deadline():
     with tls_server(args=["--header-timeout", "%d" % ht, "--idle-timeout", "60"]) as s:
         served_quickly(s.port, 5.0)
         base = rss_kib(s.pid)
-        kp = key_processes(s.pid)
+        kp = children(s.pid)
         conns = Stalled()
         try:
             for i in range(n):
@@ -545,7 +534,7 @@ def handshake_flood_closed_at_header_deadline():
             memory_bounded(conns, peak - base, lat, "handshake flood")
         finally:
             conns.close()
-        eq(key_processes(s.pid), kp, "the key process")
+        eq(children(s.pid), kp, "the key process")
         served_quickly(s.port, 2.0)
 
 
