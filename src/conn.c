@@ -422,7 +422,11 @@ process(struct conn_ctx *ctx, struct conn *c)
 {
 	const struct config *cfg = ctx->cfg;
 	int produced = 0;
-	int tls = c->t != &transport_plain;	/* the only other transport is TLS */
+	struct respond_env env = {
+		.cfg = cfg, .fc = ctx->files, .now_ms = ctx->now_ms, .now = ctx->now,
+		.date = ctx->date,
+		.tls = c->t != &transport_plain,	/* the only other transport is TLS */
+	};
 
 	while (c->in_off < c->in_len && !c->close_after && c->file_fd < 0 &&
 	    OUT_BUFFER_BYTES - c->out_len >= RESPONSE_HEAD_MAX) {
@@ -442,16 +446,15 @@ process(struct conn_ctx *ctx, struct conn *c)
 		}
 		if (r < 0) {
 			/* Even a refused HEAD gets no body (RFC 9110 §9.3.2). */
-			n = respond_error(cfg, tls, -r, 1, request_is_head(p, avail), ctx->date,
+			n = respond_error(&env, -r, 1, request_is_head(p, avail),
 			    c->out + c->out_len, OUT_BUFFER_BYTES - c->out_len, &res);
 			log_response(ctx, c, NULL, p, avail, &res);
 			c->in_off = c->in_len;
 			c->linger = 1;	/* the rest of what it sent is still coming */
 		} else {
-			int keep_alive_ok = !ctx->stopping && c->requests + 1 < cfg->max_requests;
+			env.keep_alive_ok = !ctx->stopping && c->requests + 1 < cfg->max_requests;
 			c->requests++;
-			n = respond_request(cfg, ctx->files, ctx->now_ms, ctx->now, &req,
-			    tls, keep_alive_ok, ctx->date, c->out + c->out_len,
+			n = respond_request(&env, &req, c->out + c->out_len,
 			    OUT_BUFFER_BYTES - c->out_len, &res);
 			log_response(ctx, c, &req, p, (size_t)r, &res);
 			c->in_off += (unsigned)r;

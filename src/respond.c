@@ -82,28 +82,38 @@ put_u64(struct head *h, uint64_t v)
 	put(h, digits + sizeof(digits) - n, n);
 }
 
-/* tls: the response goes out over TLS, where --hsts applies (RFC 6797
- * §7.2: never over plain HTTP). */
+/* The status line (HTTP/1.x only: HTTP/2 carries the status apart) and
+ * the fields every response has. Over TLS --hsts applies (RFC 6797 §7.2:
+ * never over plain HTTP). */
 static void
-status_line(struct head *h, const struct config *cfg, int tls, int status, const char *date)
+status_line(struct head *h, const struct respond_env *env, int status)
 {
-	PUTS(h, "HTTP/1.1 ");
-	put_u64(h, (uint64_t)status);
-	PUTS(h, " ");
-	put_str(h, reason[status] ? reason[status] : "Unknown");
+	const struct config *cfg = env->cfg;
+
+	if (!env->http2) {
+		PUTS(h, "HTTP/1.1 ");
+		put_u64(h, (uint64_t)status);
+		PUTS(h, " ");
+		put_str(h, reason[status] ? reason[status] : "Unknown");
+		PUTS(h, "\r\n");
+	}
 	if (cfg->hide_version)
-		PUTS(h, "\r\nServer: hermit\r\nDate: ");
+		PUTS(h, "Server: hermit\r\nDate: ");
 	else
-		PUTS(h, "\r\nServer: hermit/" HERMIT_VERSION "\r\nDate: ");
-	put(h, date, HTTPDATE_LEN);
+		PUTS(h, "Server: hermit/" HERMIT_VERSION "\r\nDate: ");
+	put(h, env->date, HTTPDATE_LEN);
 	PUTS(h, "\r\nX-Content-Type-Options: nosniff\r\n");
-	if (tls)
+	if (env->tls)
 		put(h, cfg->hsts, cfg->hsts_len);
 }
 
+/* HTTP/2 has no Connection field (RFC 9113 §8.2.2). */
 static void
-connection_header(struct head *h, int must_close, int minor_version)
+connection_header(struct head *h, const struct respond_env *env, int must_close,
+    int minor_version)
 {
+	if (env->http2)
+		return;
 	if (must_close)
 		PUTS(h, "Connection: close\r\n");
 	else if (minor_version == 0)
@@ -119,13 +129,21 @@ response_init(struct response *res, int status, int must_close)
 	res->body_off = 0;
 	res->body_len = 0;
 	res->log_bytes = 0;
+	res->head_len = 0;
+}
+
+/* The end of the head: its length is noted (a body may follow in out). */
+static void
+end_head(struct head *h, struct response *res)
+{
+	PUTS(h, "\r\n");
+	res->head_len = h->len;
 }
 
 /* The error page; extra is an additional header line (with CRLF) or NULL. */
 static size_t
-error_page(const struct config *cfg, int tls, int status, int must_close, int minor,
-    int head_only, const char *extra, const char *date, char *out, size_t size,
-    struct response *res)
+error_page(const struct respond_env *env, int status, int must_close, int minor,
+    int head_only, const char *extra, char *out, size_t size, struct response *res)
 {
 	struct head h = { out, 0, size, 0 };
 	const char *why = reason[status] ? reason[status] : "Error";
@@ -134,14 +152,14 @@ error_page(const struct config *cfg, int tls, int status, int must_close, int mi
 	uint64_t body = 16 + 11 + whylen + 9 + 8 + whylen + 6;
 
 	response_init(res, status, must_close);
-	status_line(&h, cfg, tls, status, date);
+	status_line(&h, env, status);
 	PUTS(&h, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
 	put_u64(&h, body);
 	PUTS(&h, "\r\n");
 	if (extra != NULL)
 		put_str(&h, extra);
-	connection_header(&h, must_close, minor);
-	PUTS(&h, "\r\n");
+	connection_header(&h, env, must_close, minor);
+	end_head(&h, res);
 	if (!head_only) {
 		char code[4] = { (char)('0' + status / 100), (char)('0' + status / 10 % 10),
 		    (char)('0' + status % 10), ' ' };
@@ -158,26 +176,26 @@ error_page(const struct config *cfg, int tls, int status, int must_close, int mi
 }
 
 size_t
-respond_error(const struct config *cfg, int tls, int status, int must_close,
-    int head_only, const char *date, char *out, size_t size, struct response *res)
+respond_error(const struct respond_env *env, int status, int must_close, int head_only,
+    char *out, size_t size, struct response *res)
 {
 	res->vhost[0] = '\0';
-	return error_page(cfg, tls, status, must_close, 1, head_only, NULL, date, out, size, res);
+	return error_page(env, status, must_close, 1, head_only, NULL, out, size, res);
 }
 
 /* "OPTIONS *": what the server as a whole allows. 204 has no Content-Length
  * (RFC 9110 §8.6). */
 static size_t
-options_server(const struct config *cfg, int tls, int must_close, int minor, const char *date,
-    char *out, size_t size, struct response *res)
+options_server(const struct respond_env *env, int must_close, int minor, char *out, size_t size,
+    struct response *res)
 {
 	struct head h = { out, 0, size, 0 };
 
 	response_init(res, 204, must_close);
-	status_line(&h, cfg, tls, 204, date);
+	status_line(&h, env, 204);
 	PUTS(&h, "Allow: GET, HEAD\r\n");
-	connection_header(&h, must_close, minor);
-	PUTS(&h, "\r\n");
+	connection_header(&h, env, must_close, minor);
+	end_head(&h, res);
 	return h.overflow ? 0 : h.len;
 }
 
@@ -282,8 +300,8 @@ copy_body(int fd, char *dst, uint64_t off, uint64_t len)
 /* The bytes res->body_off/body_len of fd after the head in h: copied in
  * when small, else left open in res->body_fd for sendfile. */
 static size_t
-file_body(const struct config *cfg, int tls, const struct request *req, int fd, struct head *h,
-    const char *date, struct response *res)
+file_body(const struct respond_env *env, const struct request *req, int fd, struct head *h,
+    struct response *res)
 {
 	int head_only = req->method == METHOD_HEAD;
 
@@ -294,15 +312,15 @@ file_body(const struct config *cfg, int tls, const struct request *req, int fd, 
 	res->log_bytes = res->body_len;
 	if (res->body_len <= SMALL_BODY_BYTES && res->body_len <= h->size - h->len) {
 		if (copy_body(fd, h->p + h->len, res->body_off, res->body_len) == -1)	/* shrank since fstat: never send a wrong length */
-			return error_page(cfg, tls, 500, 1, req->minor_version, head_only, NULL,
-			    date, h->p, h->size, res);
+			return error_page(env, 500, 1, req->minor_version, head_only, NULL,
+			    h->p, h->size, res);
 		h->len += res->body_len;
 		res->body_len = 0;
 		return h->len;
 	}
 	/* The connection keeps the file for sendfile; the cache keeps its own. */
 	if ((res->body_fd = dup(fd)) == -1)
-		return error_page(cfg, tls, 503, 1, req->minor_version, head_only, NULL, date,
+		return error_page(env, 503, 1, req->minor_version, head_only, NULL,
 		    h->p, h->size, res);
 	return h->len;
 }
@@ -313,32 +331,32 @@ file_body(const struct config *cfg, int tls, const struct request *req, int fd, 
  * Else, and for every other status, the built-in page. site[0..sitelen)
  * is the site's directory ("" or "HOST/"). */
 static size_t
-site_error(const struct config *cfg, struct filecache *fc, int64_t now_ms, int tls,
-    const struct request *req, int status, int must_close, const char *site, size_t sitelen,
-    const char *date, char *out, size_t size, struct response *res)
+site_error(const struct respond_env *env, const struct request *req, int status,
+    int must_close, const char *site, size_t sitelen, char *out, size_t size,
+    struct response *res)
 {
 	struct head h = { out, 0, size, 0 };
 	struct stat st;
 	int fd;
 
 	if (status != 404 ||
-	    (fd = errorpage_open(fc, cfg->rootfd, site, sitelen, now_ms, &st)) < 0)
-		return error_page(cfg, tls, status, must_close, req->minor_version,
-		    req->method == METHOD_HEAD, NULL, date, out, size, res);
+	    (fd = errorpage_open(env->fc, env->cfg->rootfd, site, sitelen, env->now_ms, &st)) < 0)
+		return error_page(env, status, must_close, req->minor_version,
+		    req->method == METHOD_HEAD, NULL, out, size, res);
 	response_init(res, 404, must_close);
-	status_line(&h, cfg, tls, 404, date);
+	status_line(&h, env, 404);
 	PUTS(&h, "Content-Type: ");
 	put_str(&h, mime_type("404.html", 8));
 	PUTS(&h, "\r\nContent-Length: ");
 	res->body_len = (uint64_t)st.st_size;
 	put_u64(&h, res->body_len);
 	PUTS(&h, "\r\n");
-	connection_header(&h, must_close, req->minor_version);
-	PUTS(&h, "\r\n");
+	connection_header(&h, env, must_close, req->minor_version);
+	end_head(&h, res);
 	if (h.overflow)
-		return error_page(cfg, tls, 500, 1, req->minor_version, req->method == METHOD_HEAD,
-		    NULL, date, out, size, res);
-	return file_body(cfg, tls, req, fd, &h, date, res);
+		return error_page(env, 500, 1, req->minor_version, req->method == METHOD_HEAD,
+		    NULL, out, size, res);
+	return file_body(env, req, fd, &h, res);
 }
 
 /* Room left for a listing's head: the page is written after it, and moved
@@ -348,29 +366,28 @@ site_error(const struct config *cfg, struct filecache *fc, int64_t now_ms, int t
 /* --listing: a directory without index.html. rel[0..len) is its path
  * ("" or ending in '/'), of which the first sitelen bytes name the site. */
 static size_t
-list_directory(const struct config *cfg, struct filecache *fc, int64_t now_ms, int tls,
-    const struct request *req, int dirfd, const char *rel, size_t len, size_t sitelen,
-    int must_close, const char *date, char *out, size_t size, struct response *res)
+list_directory(const struct respond_env *env, const struct request *req, int dirfd,
+    const char *rel, size_t len, size_t sitelen, int must_close, char *out, size_t size,
+    struct response *res)
 {
 	struct head h = { out, 0, size, 0 };
 	long body = -500;
 
 	if (size > LISTING_HEAD_ROOM)
-		body = listing_page(cfg->rootfd, dirfd, rel, len, rel + sitelen, len - sitelen,
+		body = listing_page(env->cfg->rootfd, dirfd, rel, len, rel + sitelen, len - sitelen,
 		    out + LISTING_HEAD_ROOM, size - LISTING_HEAD_ROOM);
 	if (body < 0)
-		return site_error(cfg, fc, now_ms, tls, req, (int)-body, must_close, rel, sitelen,
-		    date, out, size, res);
+		return site_error(env, req, (int)-body, must_close, rel, sitelen, out, size, res);
 	response_init(res, 200, must_close);
-	status_line(&h, cfg, tls, 200, date);
+	status_line(&h, env, 200);
 	PUTS(&h, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
 	put_u64(&h, (uint64_t)body);
 	PUTS(&h, "\r\n");
-	connection_header(&h, must_close, req->minor_version);
-	PUTS(&h, "\r\n");
+	connection_header(&h, env, must_close, req->minor_version);
+	end_head(&h, res);
 	if (h.overflow || h.len > LISTING_HEAD_ROOM)
-		return error_page(cfg, tls, 500, 1, req->minor_version, req->method == METHOD_HEAD,
-		    NULL, date, out, size, res);
+		return error_page(env, 500, 1, req->minor_version, req->method == METHOD_HEAD,
+		    NULL, out, size, res);
 	if (req->method == METHOD_HEAD)
 		return h.len;
 	memmove(out + h.len, out + LISTING_HEAD_ROOM, (size_t)body);
@@ -383,16 +400,16 @@ list_directory(const struct config *cfg, struct filecache *fc, int64_t now_ms, i
 
 /* 301 with the Location line in l (its buffer has room for a NUL). */
 static size_t
-moved(const struct config *cfg, int tls, const struct request *req, int must_close,
-    struct head *l, const char *date, char *out, size_t size, struct response *res)
+moved(const struct respond_env *env, const struct request *req, int must_close,
+    struct head *l, char *out, size_t size, struct response *res)
 {
 	PUTS(l, "\r\n");
 	if (l->overflow)
-		return error_page(cfg, tls, 414, must_close, req->minor_version,
-		    req->method == METHOD_HEAD, NULL, date, out, size, res);
+		return error_page(env, 414, must_close, req->minor_version,
+		    req->method == METHOD_HEAD, NULL, out, size, res);
 	l->p[l->len] = '\0';
-	return error_page(cfg, tls, 301, must_close, req->minor_version,
-	    req->method == METHOD_HEAD, l->p, date, out, size, res);
+	return error_page(env, 301, must_close, req->minor_version,
+	    req->method == METHOD_HEAD, l->p, out, size, res);
 }
 
 static void
@@ -405,8 +422,8 @@ put_query(struct head *l, const struct request *req)
 }
 
 static size_t
-redirect_to_dir(const struct config *cfg, int tls, const struct request *req, int must_close,
-    const char *date, char *out, size_t size, struct response *res)
+redirect_to_dir(const struct respond_env *env, const struct request *req, int must_close,
+    char *out, size_t size, struct response *res)
 {
 	char location[LOCATION_MAX];
 	struct head l = { location, 0, sizeof(location) - 1, 0 };
@@ -422,7 +439,7 @@ redirect_to_dir(const struct config *cfg, int tls, const struct request *req, in
 	put(&l, p, len);
 	PUTS(&l, "/");
 	put_query(&l, req);
-	return moved(cfg, tls, req, must_close, &l, date, out, size, res);
+	return moved(env, req, must_close, &l, out, size, res);
 }
 
 /* ACME HTTP-01 answers (RFC 8555 §8.3) come over plain HTTP: rel is the
@@ -445,8 +462,8 @@ acme_challenge(const char *rel, int len)
  * guess one or serve it over plain HTTP. Plain-HTTP requests are never
  * TLS, so no HSTS line goes with these. */
 static size_t
-redirect_https(const struct config *cfg, const struct request *req, int must_close,
-    const char *date, char *out, size_t size, struct response *res)
+redirect_https(const struct respond_env *env, const struct request *req, int must_close,
+    char *out, size_t size, struct response *res)
 {
 	char location[LOCATION_MAX];
 	struct head l = { location, 0, sizeof(location) - 1, 0 };
@@ -454,21 +471,21 @@ redirect_https(const struct config *cfg, const struct request *req, int must_clo
 	size_t hlen = req->host.len;
 
 	if (h == NULL || hlen == 0)
-		return error_page(cfg, 0, 400, must_close, req->minor_version,
-		    req->method == METHOD_HEAD, NULL, date, out, size, res);
+		return error_page(env, 400, must_close, req->minor_version,
+		    req->method == METHOD_HEAD, NULL, out, size, res);
 	if (h[0] == '[' && (end = memchr(h, ']', hlen)) != NULL)
 		hlen = (size_t)(end - h) + 1;
 	else if (h[0] != '[' && (end = memchr(h, ':', hlen)) != NULL)
 		hlen = (size_t)(end - h);
 	PUTS(&l, "Location: https://");
 	put(&l, h, hlen);
-	if (cfg->https_port != 443) {
+	if (env->cfg->https_port != 443) {
 		PUTS(&l, ":");
-		put_u64(&l, cfg->https_port);
+		put_u64(&l, env->cfg->https_port);
 	}
 	put(&l, req->path.p, req->path.len);
 	put_query(&l, req);
-	return moved(cfg, 0, req, must_close, &l, date, out, size, res);
+	return moved(env, req, must_close, &l, out, size, res);
 }
 
 /* _redirects: whether the request's path is served from a file (a file
@@ -497,9 +514,9 @@ file_matches(struct filecache *fc, int64_t now_ms, int rootfd, char *rel, int r,
  * publishing policy as any request path, and returns 0; a target that is
  * no publishable path is -404. */
 static long
-apply_redirect(const struct config *cfg, int tls, const struct request *req, int closing,
+apply_redirect(const struct respond_env *env, const struct request *req, int closing,
     const struct rules_redirect *rd, const struct rules_match *m, char *rel, size_t prefix,
-    int *r, const char *date, char *out, size_t size, struct response *res)
+    int *r, char *out, size_t size, struct response *res)
 {
 	char location[LOCATION_MAX];
 	int n, dir_slash;
@@ -524,15 +541,17 @@ apply_redirect(const struct config *cfg, int tls, const struct request *req, int
 	if (n < 0)
 		return -414;
 	memcpy(location + 10 + n, "\r\n", 3);
-	return (long)error_page(cfg, tls, rd->status, closing, req->minor_version,
-	    req->method == METHOD_HEAD, location, date, out, size, res);
+	return (long)error_page(env, rd->status, closing, req->minor_version,
+	    req->method == METHOD_HEAD, location, out, size, res);
 }
 
 size_t
-respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
-    time_t now, const struct request *req, int tls, int keep_alive_ok, const char *date,
-    char *out, size_t size, struct response *res)
+respond_request(const struct respond_env *env, const struct request *req, char *out,
+    size_t size, struct response *res)
 {
+	const struct config *cfg = env->cfg;
+	struct filecache *fc = env->fc;
+	int64_t now_ms = env->now_ms;
 	char rel[VHOST_MAX + 2 + RESOLVE_PATH_MAX + sizeof("/index.html.zst")];
 	char site[sizeof(res->vhost)];
 	char tag[ETAG_MAX], lastmod[HTTPDATE_LEN + 1];
@@ -544,7 +563,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	int vary;
 	uint64_t first = 0, last = 0;
 	enum range_result rr = RANGE_IGNORE;
-	int closing = !keep_alive_ok || !req->keep_alive || req->body;
+	int closing = !env->keep_alive_ok || !req->keep_alive || req->body;
 	int head_only = req->method == METHOD_HEAD;
 	int dir_slash, r, status;
 	const struct rules_headers *hrules;
@@ -556,22 +575,22 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	res->vhost[0] = '\0';
 	/* These may carry a body that is never read: the connection closes. */
 	if (req->method == METHOD_KNOWN_OTHER && !req->asterisk)
-		return error_page(cfg, tls, 405, 1, req->minor_version, 0,
-		    "Allow: GET, HEAD\r\n", date, out, size, res);
+		return error_page(env, 405, 1, req->minor_version, 0,
+		    "Allow: GET, HEAD\r\n", out, size, res);
 	if (req->method == METHOD_UNKNOWN)
-		return error_page(cfg, tls, 501, 1, req->minor_version, 0, NULL, date, out, size, res);
+		return error_page(env, 501, 1, req->minor_version, 0, NULL, out, size, res);
 
 	/* An invalid Host is 400 even when it picks no site (RFC 9112 §3.2):
 	 * the same rules in both modes. res->vhost gets the name only once it
 	 * is checked, so the log never shows a half-checked one. */
 	r = cfg->vhosts ? resolve_host(req->host, site, sizeof(site)) : resolve_host_valid(req->host);
 	if (r < 0)
-		return error_page(cfg, tls, -r, closing, req->minor_version, head_only,
-		    NULL, date, out, size, res);
+		return error_page(env, -r, closing, req->minor_version, head_only,
+		    NULL, out, size, res);
 	if (cfg->vhosts)
 		memcpy(res->vhost, site, (size_t)r + 1);
 	if (req->asterisk)
-		return options_server(cfg, tls, closing, req->minor_version, date, out, size, res);
+		return options_server(env, closing, req->minor_version, out, size, res);
 
 	if (cfg->vhosts) {
 		memcpy(rel, site, (size_t)r);
@@ -580,11 +599,10 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	}
 	filecache_begin(fc);	/* a refused name may look up the site's 404 page */
 	r = resolve_path(req->path.p, req->path.len, rel + prefix, RESOLVE_PATH_MAX, &dir_slash);
-	if (!tls && cfg->redirect_https && !acme_challenge(rel + prefix, r))
-		return redirect_https(cfg, req, closing, date, out, size, res);
+	if (!env->tls && cfg->redirect_https && !acme_challenge(rel + prefix, r))
+		return redirect_https(env, req, closing, out, size, res);
 	if (r < 0)
-		return site_error(cfg, fc, now_ms, tls, req, -r, closing, rel, prefix, date,
-		    out, size, res);
+		return site_error(env, req, -r, closing, rel, prefix, out, size, res);
 	r += (int)prefix;
 	rel[r] = '\0';
 
@@ -600,37 +618,34 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 		const struct rules_redirect *rd = rules_redirect_find(rrules, mpath, mlen, &m);
 		if (rd != NULL && (rd->force || !file_matches(fc, now_ms, cfg->rootfd, rel, r,
 		    dir_slash && req->path.len > 1))) {
-			long n = apply_redirect(cfg, tls, req, closing, rd, &m, rel, prefix, &r,
-			    date, out, size, res);
+			long n = apply_redirect(env, req, closing, rd, &m, rel, prefix, &r,
+			    out, size, res);
 			if (n < 0)
-				return error_page(cfg, tls, (int)-n, closing, req->minor_version,
-				    head_only, NULL, date, out, size, res);
+				return error_page(env, (int)-n, closing, req->minor_version,
+				    head_only, NULL, out, size, res);
 			if (n > 0)
 				return (size_t)n;
 			rewritten = rd->status;
 		}
 	}
 	if ((c.fd = filecache_open(fc, cfg->rootfd, rel, &c.st, now_ms)) < 0)
-		return site_error(cfg, fc, now_ms, tls, req, -c.fd, closing, rel, prefix, date,
-		    out, size, res);
+		return site_error(env, req, -c.fd, closing, rel, prefix, out, size, res);
 	if (S_ISDIR(c.st.st_mode)) {
 		int dirfd = c.fd;
 		if (!rewritten && !dir_slash && req->path.len > 0 && r > (int)prefix)
-			return redirect_to_dir(cfg, tls, req, closing, date, out, size, res);
+			return redirect_to_dir(env, req, closing, out, size, res);
 		if (r > 0 && rel[r - 1] != '/')
 			rel[r++] = '/';
 		memcpy(rel + r, "index.html", sizeof("index.html"));
 		r += (int)sizeof("index.html") - 1;
 		c.fd = filecache_open(fc, cfg->rootfd, rel, &c.st, now_ms);
 		if ((c.fd < 0 || S_ISDIR(c.st.st_mode)) && cfg->listing)
-			return list_directory(cfg, fc, now_ms, tls, req, dirfd, rel,
-			    (size_t)r - sizeof("index.html") + 1, prefix, closing, date, out, size, res);
+			return list_directory(env, req, dirfd, rel,
+			    (size_t)r - sizeof("index.html") + 1, prefix, closing, out, size, res);
 		if (c.fd < 0 || S_ISDIR(c.st.st_mode))
-			return site_error(cfg, fc, now_ms, tls, req, 404, closing, rel, prefix,
-			    date, out, size, res);
+			return site_error(env, req, 404, closing, rel, prefix, out, size, res);
 	} else if (!rewritten && dir_slash && req->path.len > 1) {	/* "/file/" names no directory */
-		return site_error(cfg, fc, now_ms, tls, req, 404, closing, rel, prefix, date,
-		    out, size, res);
+		return site_error(env, req, 404, closing, rel, prefix, out, size, res);
 	}
 	type = mime_type(rel, (size_t)r);
 
@@ -644,7 +659,7 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 	httpdate_format(c.st.st_mtim.tv_sec, lastmod);
 	if (rewritten == 404)	/* a custom page: the status is the rule's */
 		status = 404;
-	else if (not_modified(req, tag, taglen, &c.st, now))
+	else if (not_modified(req, tag, taglen, &c.st, env->now))
 		status = 304;
 	else {
 		status = 200;
@@ -661,13 +676,13 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 			put_u64(&x, (uint64_t)c.st.st_size);
 			PUTS(&x, "\r\n");
 			cr[x.len] = '\0';
-			return error_page(cfg, tls, 416, closing, req->minor_version, head_only,
-			    cr, date, out, size, res);
+			return error_page(env, 416, closing, req->minor_version, head_only,
+			    cr, out, size, res);
 		}
 	}
 
 	response_init(res, status, closing);
-	status_line(&h, cfg, tls, status, date);
+	status_line(&h, env, status);
 	if (status != 304) {
 		PUTS(&h, "Content-Type: ");
 		put_str(&h, type);
@@ -708,14 +723,14 @@ respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
 		else
 			h.len += (size_t)n;
 	}
-	connection_header(&h, closing, req->minor_version);
-	PUTS(&h, "\r\n");
+	connection_header(&h, env, closing, req->minor_version);
+	end_head(&h, res);
 	if (h.overflow)
-		return error_page(cfg, tls, 500, 1, req->minor_version, head_only, NULL, date,
+		return error_page(env, 500, 1, req->minor_version, head_only, NULL,
 		    out, size, res);
 	if (status == 304) {
 		res->body_len = 0;
 		return h.len;
 	}
-	return file_body(cfg, tls, req, c.fd, &h, date, res);
+	return file_body(env, req, c.fd, &h, res);
 }

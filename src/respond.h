@@ -7,8 +7,8 @@
  * chooses a precompressed variant (FILE.br, FILE.zst, FILE.gz: publishable,
  * not older than FILE, accepted by the client; never for a Range request,
  * which is always served from FILE itself; Vary: Accept-Encoding whenever
- * such a variant exists) and writes the status line and
- * headers into out. A body of at most SMALL_BODY_BYTES that fits in out is
+ * such a variant exists) and writes the head into out (HTTP/1.x or the
+ * fields of an HTTP/2 HEADERS frame). A body of at most SMALL_BODY_BYTES that fits in out is
  * copied in after the head (one write for the whole response); a larger one
  * is left open in res->body_fd for the caller to sendfile. No allocation.
  *
@@ -41,9 +41,36 @@
 /* Room a response head may need in out; the caller guarantees at least this. */
 #define RESPONSE_HEAD_MAX 4096
 
+/* What respond needs besides the request: the worker's file cache (see
+ * filecache.h) and clocks (now_ms monotonic for the cache, now and date the
+ * wall clock the Date field shows), and how the answer travels. tls: over
+ * TLS. http2: the head is header fields only, with no status line and no
+ * Connection field, for the HTTP/2 framing to encode (res->status carries
+ * the status). keep_alive_ok: HTTP/1.x; the caller would keep the
+ * connection open (request count, shutdown). */
+struct filecache;
+struct respond_env {
+	const struct config *cfg;
+	struct filecache *fc;
+	int64_t now_ms;
+	time_t now;
+	const char *date;
+	unsigned char tls;
+	unsigned char http2;
+	unsigned char keep_alive_ok;
+};
+
+/*
+ * The answer, as the decision and its bytes. out[0..head_len) is the head:
+ * for HTTP/1.x the status line, then one "Name: value\r\n" line per field,
+ * then an empty line; for HTTP/2 the same without the status line (and
+ * never a Connection field). A small body follows in out[head_len..n),
+ * where n is what the call returned; a larger one is a file range.
+ */
 struct response {
 	int status;
 	int close;		/* close the connection after this response */
+	size_t head_len;	/* bytes of head at the start of out */
 	int body_fd;		/* -1, or a file whose bytes [body_off, body_off + body_len) follow */
 	uint64_t body_off;
 	uint64_t body_len;
@@ -51,19 +78,14 @@ struct response {
 	char vhost[VHOST_MAX + 2];	/* the site, for the access log ("" without --vhosts) */
 };
 
-/* Files are found through the worker's cache fc (see filecache.h); now_ms
- * is the monotonic clock for it, now the wall clock (the time date shows).
- * keep_alive_ok: the caller would keep the connection open (request count,
- * shutdown). Returns the bytes written to out (head, and small body). */
-struct filecache;
-size_t respond_request(const struct config *cfg, struct filecache *fc, int64_t now_ms,
-    time_t now, const struct request *req, int tls, int keep_alive_ok, const char *date,
-    char *out, size_t size, struct response *res);
+/* Returns the bytes written to out (head, and small body). */
+size_t respond_request(const struct respond_env *env, const struct request *req, char *out,
+    size_t size, struct response *res);
 
 /* An error answer (status 400, 414, 431, 501, 503, 505...) with a short HTML
  * body, only announced by Content-Length when head_only is set (the request
  * was HEAD); the connection is closed after it when must_close is set. */
-size_t respond_error(const struct config *cfg, int tls, int status, int must_close,
-    int head_only, const char *date, char *out, size_t size, struct response *res);
+size_t respond_error(const struct respond_env *env, int status, int must_close, int head_only,
+    char *out, size_t size, struct response *res);
 
 #endif

@@ -126,8 +126,11 @@ test_invalid_vhost_leaves_no_garbage_for_the_log(void)
 	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
 		CHECK(request_parse(heads[i], strlen(heads[i]), 100, &req) > 0);
 		memset(res.vhost, 'x', sizeof(res.vhost));
-		respond_request(&cfg, fc, 0, 0, &req, 0, 1, "Sun, 06 Nov 1994 08:49:37 GMT",
-		    out, sizeof(out), &res);
+		struct respond_env env = {
+			.cfg = &cfg, .fc = fc, .date = "Sun, 06 Nov 1994 08:49:37 GMT",
+			.keep_alive_ok = 1,
+		};
+		respond_request(&env, &req, out, sizeof(out), &res);
 		CHECK(res.status == 400);
 		CHECK(memchr(res.vhost, '\0', sizeof(res.vhost)) != NULL);
 		CHECK(memchr(res.vhost, 'x', strnlen(res.vhost, sizeof(res.vhost))) == NULL);
