@@ -161,6 +161,7 @@ on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_
 	    b->req.nfields >= h->ctx->cfg->max_header_fields ||
 	    (v = keep(h, value, vlen)) == NULL) {
 		b->status = 431;
+		chatter(h, 8);	/* HPACK bombs cost the sender, not just us */
 		return 0;
 	}
 	if (nlen > 0 && name[0] == ':') {
@@ -504,8 +505,13 @@ on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *user)
 	struct stream *st;
 
 	if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
-	    (f->hd.flags & NGHTTP2_FLAG_END_STREAM))
-		h->allowance += CHATTER_PER_STREAM;	/* an answer delivered */
+	    (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+		/* An answer delivered. A request still sending its body is
+		 * not reset (RFC 9113 §8.1 allows it, but curl then reports an
+		 * error instead of the answer): its DATA is read and dropped,
+		 * up to DISCARD_MAX a connection. */
+		h->allowance += CHATTER_PER_STREAM;
+	}
 	if (f->hd.type != NGHTTP2_DATA)
 		return 0;
 	h->allowance += f->hd.length / CHATTER_BYTES;
@@ -558,6 +564,8 @@ http2_start(struct conn_ctx *ctx, struct conn *c)
 		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, cfg->h2_max_streams },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, cfg->max_header_bytes },
 		{ NGHTTP2_SETTINGS_ENABLE_PUSH, 0 },
+		/* Answers go in the order asked: no priority tree to keep. */
+		{ NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1 },
 	};
 
 	if (callbacks == NULL || (h = calloc(1, sizeof(*h))) == NULL)
