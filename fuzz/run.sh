@@ -22,7 +22,7 @@ for t in "$@"; do
 	set -- -dict=fuzz/http.dict -artifact_prefix="$build/crashes/$t-" \
 		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 	case $t in
-	conn* | tls) set -- "$@" -close_fd_mask=2 -max_len=8192 ;;	# access lines: not on the terminal
+	conn* | tls | h2) set -- "$@" -close_fd_mask=2 -max_len=8192 ;;	# access lines: not on the terminal
 	request) set -- "$@" -max_len=8192 ;;
 	esac
 	if [ "$secs" -eq 0 ]; then
