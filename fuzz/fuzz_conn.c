@@ -284,6 +284,8 @@ struct peer {
 #ifdef FUZZ_CONN_H2
 static void h2_peer_wrote(struct peer *p, const uint8_t *data, size_t n);
 static void h2_check_output(const struct peer *p);
+static void h2_memory_start(void);
+static void h2_check_memory(unsigned npeers);
 #endif
 
 #ifdef FUZZ_CONN_TLS
@@ -564,6 +566,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg->max_header_fields = 1 + (data[1] & 15) * 8;
 	cfg->hide_version = (data[1] >> 4) & 1;
 	npeers = 1 + (data[1] >> 5) % MAX_PEERS;
+#ifdef FUZZ_CONN_H2
+	h2_memory_start();
+#endif
 	cfg->max_connections = 16;
 	cfg->header_timeout = 2;
 	cfg->idle_timeout = 3;
@@ -624,6 +629,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if ((ev = peer_op(p, op, arg, data, size, &i)) != 0 && p->open)
 			conn_event(ctx, p->c, ev);
 		check_open(ctx, peers, npeers);
+#ifdef FUZZ_CONN_H2
+		h2_check_memory(npeers);
+#endif
 	}
 
 	/* The peers read what is left while the server has something to say. */

@@ -8,8 +8,11 @@
  *
  * Invariants, beyond fuzz_conn's (no leak, counters, every connection
  * closed once every deadline has passed, no stray descriptor, the secret
- * in no byte written), on what each peer received instead of HTTP/1.1
- * responses:
+ * in no byte written):
+ * - after every step the heap has grown by at most 4 MiB per connection
+ *   (about 150 KiB is what the seeds take: a session, its buffers, a
+ *   small body held by each open stream);
+ * and on what each peer received, instead of HTTP/1.1 responses:
  * - it is a sequence of well-formed frames (only the last may be cut
  *   short): known types the server may send (never PUSH_PROMISE or
  *   PRIORITY), the reserved bit clear, a length no larger than 16384 or
@@ -26,6 +29,7 @@
  *   (every file of the tree is the same pattern from its first byte).
  */
 #include <nghttp2/nghttp2.h>
+#include <sanitizer/allocator_interface.h>
 
 #define FUZZ_CONN_H2 1
 #include "fuzz_conn.c"
@@ -41,6 +45,31 @@ enum {
 #define FL_END_HEADERS 0x4
 #define FL_PADDED 0x8
 #define FL_PRIORITY 0x20
+
+/* The heap may grow by this much per connection: its buffers, the
+ * session, a small body held by each stream, what nghttp2 queued. */
+#define H2_MEMORY_PER_CONN (4u << 20)
+
+static size_t mem_base, mem_peak;
+
+static void
+h2_memory_start(void)
+{
+	mem_base = __sanitizer_get_current_allocated_bytes();
+}
+
+static void
+h2_check_memory(unsigned npeers)
+{
+	size_t now = __sanitizer_get_current_allocated_bytes();
+
+	if (now > mem_base && now - mem_base > mem_peak) {
+		mem_peak = now - mem_base;
+		if (getenv("H2_MEMORY_PEAK") != NULL)
+			fprintf(stdout, "peak %zu peers %u\n", mem_peak, npeers);
+	}
+	FUZZ_ASSERT(now <= mem_base + npeers * H2_MEMORY_PER_CONN);
+}
 
 static void
 h2_peer_wrote(struct peer *p, const uint8_t *data, size_t n)
