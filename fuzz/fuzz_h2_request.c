@@ -11,7 +11,7 @@
  * target go in as they are (the request functions must refuse what is
  * wrong); a field goes in only when nghttp2 would pass it on (a lowercase
  * token name, a value as RFC 9113 §8.2.1 allows, nothing connection-
- * specific).
+ * specific), as checked here.
  *
  * Invariants:
  * - every call returns 0 or -400;
@@ -29,8 +29,6 @@
  *   number of fields).
  */
 #include <string.h>
-
-#include <nghttp2/nghttp2.h>
 
 #include "fuzz.h"
 #include "request.h"
@@ -62,15 +60,33 @@ named(struct rec n, const char *s)
 	return n.len == strlen(s) && memcmp(n.p, s, n.len) == 0;
 }
 
-/* Whether nghttp2 passes the field on to http2.c as a regular field. */
+/* A field value as RFC 9113 §8.2.1 lets it through: no NUL, CR or LF,
+ * no whitespace first or last. (nghttp2's own checks are not called: the
+ * target also runs under MemorySanitizer, and libnghttp2 is not built
+ * with it.) */
+static int
+value_ok(struct rec v)
+{
+	for (size_t i = 0; i < v.len; i++)
+		if (v.p[i] == '\0' || v.p[i] == '\r' || v.p[i] == '\n')
+			return 0;
+	return v.len == 0 || (v.p[0] != ' ' && v.p[0] != '\t' &&
+	    v.p[v.len - 1] != ' ' && v.p[v.len - 1] != '\t');
+}
+
+/* Whether nghttp2 passes the field on to http2.c as a regular field: a
+ * lowercase token name, a value as above, nothing connection-specific. */
 static int
 passes(struct rec n, struct rec v)
 {
-	if (n.len == 0 || n.p[0] == ':')
+	if (n.len == 0 || !value_ok(v))
 		return 0;
-	if (!nghttp2_check_header_name((const uint8_t *)n.p, n.len) ||
-	    !nghttp2_check_header_value_rfc9113((const uint8_t *)v.p, v.len))
-		return 0;
+	for (size_t i = 0; i < n.len; i++) {
+		unsigned char c = (unsigned char)n.p[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL)))
+			return 0;
+	}
 	return !named(n, "connection") && !named(n, "keep-alive") &&
 	    !named(n, "proxy-connection") && !named(n, "transfer-encoding") &&
 	    !named(n, "upgrade") && !named(n, "te");
@@ -225,8 +241,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (has_auth) {
 		auth = &rec[i++];
 		/* one Host line in HTTP/1.1, its value as sent */
-		comparable = nghttp2_check_header_value_rfc9113((const uint8_t *)auth->p,
-		    auth->len);
+		comparable = value_ok(*auth);
 	}
 	for (; i < nrec; i++) {
 		const char *colon = memchr(rec[i].p, ':', rec[i].len);
