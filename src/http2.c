@@ -266,23 +266,6 @@ data_length(nghttp2_session *s, uint8_t type, int32_t id, int32_t session_window
 	return n > 0 ? n : 1;
 }
 
-/* Reads len bytes of the stream's file into dst; -1 if it shrank. */
-static int
-read_range(struct stream *st, char *dst, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(st->fd, dst + done, len - done, (off_t)(st->off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* A file's DATA frame (nghttp2's no-copy path): its 9-byte header goes in
  * the output buffer, then its payload, read in after it when the buffer
  * has room (frames of several streams then leave in one write), else sent
@@ -308,7 +291,7 @@ send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *framehd, size_t l
 	if (length <= room - 9) {
 		/* A file that shrank cannot fill the length announced: the
 		 * connection ends rather than send wrong bytes. */
-		if (read_range(st, c->out + c->out_len, length) == -1)
+		if (respond_read_body(st->fd, c->out + c->out_len, st->off, length) == -1)
 			return NGHTTP2_ERR_CALLBACK_FAILURE;
 		c->out_len += (unsigned)length;
 		st->off += length;
