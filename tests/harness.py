@@ -39,6 +39,7 @@ __all__ = [
     "parse_responses", "make_tree", "write_file", "tempdir", "wait_for",
     "curl", "have_tool", "is_root", "nobody_ids", "raise_nofile",
     "ACCESS_RE", "sanitizer_report", "children", "memory_holds", "self_signed",
+    "rss_kib",
 ]
 
 BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("./hermit")
@@ -827,6 +828,15 @@ def children(pid):
         except OSError:
             pass
     return out
+
+
+def rss_kib(pid):
+    """pid's resident set (VmRSS), in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS in /proc/%d/status" % pid)
 
 
 def memory_holds(pid, needles):

@@ -1,0 +1,1230 @@
+#!/usr/bin/env python3
+"""HTTP/2: hermit serving h2 over TLS (ALPN "h2", "http/1.1"; --no-h2 offers
+only the second) and cleartext h2 with prior knowledge (--h2c, on --listen
+and on --stdio). What is checked: negotiation; the same answers as HTTP/1.1
+(publishing policy, virtual hosts by :authority, validators, ranges,
+precompressed variants, HEAD, methods, the site's 404 page, _headers and
+_redirects, one access log line per stream); HTTP/2 response headers; large
+files and many concurrent streams (frames made here, curl, nghttp, h2load); RFC 9113 §8 request validation; SETTINGS limits; attacks (rapid
+reset, CONTINUATION flood, HPACK bomb, SETTINGS, PING, PRIORITY,
+WINDOW_UPDATE and empty DATA floods, a zero window, a bare preface, idle
+streams) while a normal client keeps being served; SIGTERM's GOAWAY and
+grace.
+
+Frames are written by hand (struct) so that invalid ones can be sent; HPACK
+comes from python3-hpack, which python3-h2 depends on.
+
+Run from the top of the repository: python3 tests/it_h2.py ./hermit [TEST...]
+"""
+
+import os
+import re
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import *  # noqa: E402,F401,F403
+
+try:
+    import hpack
+    import h2.connection  # noqa: F401  (the package the suite needs: python3-h2)
+except ImportError:
+    # Debian's python3-h2 lives in dist-packages, which another interpreter
+    # on PATH may not search.
+    sys.path.append("/usr/lib/python3/dist-packages")
+    try:
+        import hpack
+        import h2.connection  # noqa: F401
+    except ImportError:
+        print("SKIP it_h2: python3-h2 is not installed")
+        print("it_h2: 0 passed, 0 failed, 1 skipped")
+        sys.exit(0)
+
+if not have_tool("openssl"):
+    print("SKIP it_h2: the openssl command is not installed")
+    print("it_h2: 0 passed, 0 failed, 1 skipped")
+    sys.exit(0)
+
+# ---------------------------------------------------------------- frames
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, \
+    WINDOW_UPDATE, CONTINUATION = range(10)
+END_STREAM, ACK, END_HEADERS, PADDED, PRIO = 0x1, 0x1, 0x4, 0x8, 0x20
+
+NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, FLOW_CONTROL_ERROR, SETTINGS_TIMEOUT, \
+    STREAM_CLOSED, FRAME_SIZE_ERROR, REFUSED_STREAM, CANCEL, COMPRESSION_ERROR, \
+    CONNECT_ERROR, ENHANCE_YOUR_CALM = range(12)
+ERRORS = dict(enumerate((
+    "NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT",
+    "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR",
+    "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED")))
+
+S_HEADER_TABLE_SIZE, S_ENABLE_PUSH, S_MAX_CONCURRENT_STREAMS, S_INITIAL_WINDOW_SIZE, \
+    S_MAX_FRAME_SIZE, S_MAX_HEADER_LIST_SIZE = range(1, 7)
+
+
+def frame(ftype, flags, sid, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + struct.pack(">BBI", ftype, flags, sid) + payload
+
+
+def settings_frame(pairs=(), ack=False):
+    return frame(SETTINGS, ACK if ack else 0, 0,
+                 b"".join(struct.pack(">HI", k, v) for k, v in pairs))
+
+
+def window_update(sid, n):
+    return frame(WINDOW_UPDATE, 0, sid, struct.pack(">I", n))
+
+
+def rst(sid, code=CANCEL):
+    return frame(RST_STREAM, 0, sid, struct.pack(">I", code))
+
+
+def hint(n, prefix_bits, first=0):
+    """An HPACK integer (RFC 7541 §5.1) with the given prefix."""
+    top = (1 << prefix_bits) - 1
+    if n < top:
+        return bytes([first | n])
+    out = [first | top]
+    n -= top
+    while n >= 128:
+        out.append((n & 127) | 128)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def lit(name, value, indexing=False):
+    """A literal header field with a literal name, never Huffman-coded: it
+    leaves the dynamic table alone (unless indexing), so any name, even an
+    invalid one, can be sent without an encoder's state."""
+    if isinstance(name, str):
+        name = name.encode()
+    if isinstance(value, str):
+        value = value.encode()
+    return (b"\x40" if indexing else b"\x00") + hint(len(name), 7) + name + \
+        hint(len(value), 7) + value
+
+
+def block(headers):
+    return b"".join(lit(k, v) for k, v in headers)
+
+
+def req_headers(path="/index.html", method="GET", authority="localhost", scheme="http",
+                extra=()):
+    h = [(":method", method), (":scheme", scheme), (":authority", authority), (":path", path)]
+    return h + list(extra)
+
+
+def headers_frames(sid, hblock, end_stream=True, max_frame=16384):
+    """HEADERS (+ CONTINUATION) frames carrying hblock."""
+    parts = [hblock[i:i + max_frame] for i in range(0, len(hblock), max_frame)] or [b""]
+    out = []
+    for i, p in enumerate(parts):
+        flags = END_HEADERS if i == len(parts) - 1 else 0
+        if i == 0:
+            out.append(frame(HEADERS, flags | (END_STREAM if end_stream else 0), sid, p))
+        else:
+            out.append(frame(CONTINUATION, flags, sid, p))
+    return b"".join(out)
+
+
+class Stream:
+    def __init__(self):
+        self.headers = None     # list of (name, value) bytes, as received
+        self.body = bytearray()
+        self.data_frames = 0
+        self.ended = False
+        self.reset = None       # the RST_STREAM error code
+        self.trailers = None
+
+    @property
+    def status(self):
+        return int(self.header(":status")) if self.headers else None
+
+    def header(self, name, default=None):
+        if isinstance(name, str):
+            name = name.encode()
+        for k, v in self.headers or ():
+            if k == name:
+                return v.decode("latin-1")
+        return default
+
+    def done(self):
+        return self.ended or self.reset is not None
+
+    def __repr__(self):
+        return "<stream status=%s reset=%s body=%d ended=%s>" % (
+            self.status, ERRORS.get(self.reset, self.reset), len(self.body), self.ended)
+
+
+class H2(Conn):
+    """A client connection speaking HTTP/2 frame by frame (a harness Conn
+    for its socket's life: send, close, with).
+
+    tls: over TLS with ALPN h2 (alpn= to offer others); sock: an already
+    connected socket (--stdio). settings: the client's SETTINGS; window: how
+    far to open the connection window at once; auto_window: give back
+    flow-control credit for every DATA frame (a client that reads)."""
+
+    def __init__(self, port=None, tls=False, sock=None, settings=None, window=16 << 20,
+                 auto_window=True, timeout=10.0, preface=True, rcvbuf=None, alpn=("h2",)):
+        if sock is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            if rcvbuf:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            sock.settimeout(timeout)
+            sock.connect(("127.0.0.1", port))
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.load_verify_locations(pki("ec.crt"))
+            ctx.set_alpn_protocols(list(alpn))
+            sock = ctx.wrap_socket(sock, server_hostname="localhost")
+            self.alpn = sock.selected_alpn_protocol()
+        self.sock = sock
+        self.sock.settimeout(timeout)
+        self.buf = b""
+        self.decoder = hpack.Decoder()
+        self.decoder.max_header_list_size = 1 << 24
+        self.streams = {}
+        self.next_sid = 1
+        self.server_settings = None     # the first SETTINGS, as a dict
+        self.settings_acked = False
+        self.goaway = None              # (last stream id, error code)
+        self.closed = False
+        self.pings = 0
+        self.frames = []                # (type, flags, sid) of everything received
+        self.auto_window = auto_window
+        self._hb = None                 # (sid, flags, block so far) in a header block
+        if preface:
+            if settings is None:
+                settings = [(S_ENABLE_PUSH, 0), (S_INITIAL_WINDOW_SIZE, 1 << 20)]
+            out = PREFACE + settings_frame(settings)
+            if window:
+                out += window_update(0, window)
+            self.send(out)
+
+    def request(self, path="/index.html", method="GET", headers=(), authority="localhost",
+                end_stream=True, scheme="http"):
+        """Sends a request; returns its stream id."""
+        sid = self.next_sid
+        self.next_sid += 2
+        self.streams[sid] = Stream()
+        self.send(headers_frames(sid, block(req_headers(path, method, authority, scheme,
+                                                         headers)), end_stream))
+        return sid
+
+    def raw_stream(self):
+        """A stream id for a hand-made request."""
+        sid = self.next_sid
+        self.next_sid += 2
+        self.streams[sid] = Stream()
+        return sid
+
+    # -- receiving
+
+    def pump(self, timeout):
+        """Reads what arrives within timeout and handles its frames.
+        Returns False once the connection is closed."""
+        if self.closed:
+            return False
+        self.sock.settimeout(max(timeout, 0.001))
+        try:
+            d = self.sock.recv(1 << 18)
+        except (socket.timeout, ssl.SSLWantReadError):
+            return True
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError, OSError):
+            d = b""
+        if not d:
+            self.closed = True
+            return False
+        self.buf += d
+        out = b""
+        while len(self.buf) >= 9:
+            n = struct.unpack(">I", b"\0" + self.buf[:3])[0]
+            if len(self.buf) < 9 + n:
+                break
+            ftype, flags, sid = struct.unpack(">BBI", self.buf[3:9])
+            sid &= 0x7fffffff
+            payload = self.buf[9:9 + n]
+            self.buf = self.buf[9 + n:]
+            out += self._frame(ftype, flags, sid, payload)
+        if out:
+            try:
+                self.send(out)
+            except OSError:
+                pass
+        return True
+
+    def _frame(self, ftype, flags, sid, payload):
+        self.frames.append((ftype, flags, sid))
+        reply = b""
+        st = self.streams.setdefault(sid, Stream()) if sid else None
+        if ftype == SETTINGS:
+            if flags & ACK:
+                self.settings_acked = True
+            else:
+                got = dict(struct.unpack(">HI", payload[i:i + 6])
+                           for i in range(0, len(payload), 6))
+                if self.server_settings is None:
+                    self.server_settings = got
+                reply += settings_frame(ack=True)
+        elif ftype == PING:
+            if not flags & ACK:
+                reply += frame(PING, ACK, 0, payload)
+            else:
+                self.pings += 1
+        elif ftype == GOAWAY:
+            last, code = struct.unpack(">II", payload[:8])
+            self.goaway = (last & 0x7fffffff, code)
+        elif ftype == RST_STREAM:
+            st.reset = struct.unpack(">I", payload[:4])[0]
+        elif ftype in (HEADERS, CONTINUATION):
+            if ftype == HEADERS:
+                if flags & PADDED:
+                    pad = payload[0]
+                    payload = payload[1:len(payload) - pad]
+                if flags & PRIO:
+                    payload = payload[5:]
+                self._hb = (sid, flags, payload)
+            else:
+                self._hb = (self._hb[0], self._hb[1], self._hb[2] + payload)
+            if flags & END_HEADERS:
+                hsid, hflags, hb = self._hb
+                self._hb = None
+                hs = self.decoder.decode(hb, raw=True)
+                hst = self.streams.setdefault(hsid, Stream())
+                if hst.headers is None or hst.status is None or hst.status < 200:
+                    hst.headers = hs
+                else:
+                    hst.trailers = hs
+                if hflags & END_STREAM:
+                    hst.ended = True
+        elif ftype == DATA:
+            if flags & PADDED:
+                body = payload[1:len(payload) - payload[0]]
+            else:
+                body = payload
+            st.body += body
+            st.data_frames += 1
+            if flags & END_STREAM:
+                st.ended = True
+            if self.auto_window and payload:
+                reply += window_update(0, len(payload))
+                if not st.ended:
+                    reply += window_update(sid, len(payload))
+        return reply
+
+    def wait(self, pred, timeout=10.0):
+        """Pumps until pred() holds or the connection closes or timeout;
+        returns pred()."""
+        deadline = time.monotonic() + timeout
+        while not pred():
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.pump(min(left, 0.5)):
+                break
+        return pred()
+
+    def response(self, sid, timeout=10.0):
+        st = self.streams[sid]
+        self.wait(st.done, timeout)
+        ok(st.done(), "stream %d: no complete response within %.0fs (%r; goaway %r, closed %s)"
+           % (sid, timeout, st, self.goaway, self.closed))
+        return st
+
+    def get(self, path="/index.html", method="GET", headers=(), authority="localhost",
+            timeout=10.0, scheme="http"):
+        return self.response(self.request(path, method, headers, authority, scheme=scheme),
+                             timeout)
+
+    def settings(self, timeout=5.0):
+        self.wait(lambda: self.server_settings is not None, timeout)
+        ok(self.server_settings is not None, "no SETTINGS from the server")
+        return self.server_settings
+
+    def wait_closed(self, timeout):
+        """Seconds until the server closes the connection, or None."""
+        t0 = time.monotonic()
+        self.wait(lambda: self.closed, timeout)
+        return time.monotonic() - t0 if self.closed else None
+
+
+# ---------------------------------------------------------------- content
+
+INDEX = b"<p>over h2</p>\n"
+BIG = os.urandom(10 * 1024 * 1024)
+MID = os.urandom(256 * 1024)
+RANGED = bytes(range(256)) * 16
+CSS = b"body { color: black; }\n" * 100
+OLD = time.time() - 86400 * 30
+
+PKI = tempdir()
+self_signed(PKI, "ec")
+
+
+def pki(name):
+    return os.path.join(PKI, name)
+
+
+def make_root():
+    base = tempdir()
+    write_file(base, "outside.txt", b"outside the root\n")
+    root = os.path.join(base, "site")
+    make_tree({
+        "index.html": (INDEX, 0o644, OLD),
+        "big.bin": BIG,
+        "mid.bin": MID,
+        "ranged.bin": (RANGED, 0o644, OLD),
+        "style.css": CSS,
+        "style.css.gz": b"\x1f\x8b pretend gzip of style.css",
+        ".hidden/secret.txt": b"secret\n",
+        ".env": b"KEY=1\n",
+        "sub/index.html": b"sub\n",
+        "sub/page.html": b"page\n",
+    }, root)
+    os.symlink(os.path.join(base, "outside.txt"), os.path.join(root, "link-out"))
+    os.symlink("index.html", os.path.join(root, "link-in"))
+    return root
+
+
+ROOT = make_root()
+
+
+def h2_server(args=(), root=ROOT, keep=False, tls=True, h2c=True):
+    """hermit on --listen 127.0.0.1:s.port (with --h2c unless h2c=False)
+    and, when tls, --listen-tls 127.0.0.1:s.tls_port."""
+    full = ["--h2c"] if h2c else []
+    tls_port = None
+    if tls:
+        tls_port = free_port()
+        full += ["--listen-tls", "127.0.0.1:%d" % tls_port, "--cert", pki("ec.crt"),
+                 "--key", pki("ec.key")]
+    s = Server(root, full + list(args), keep=keep)
+    s.tls_port = tls_port
+    return s
+
+
+SHARED = None
+
+
+def shared():
+    global SHARED
+    if SHARED is None:
+        SHARED = h2_server(["--workers", "2"], keep=True)
+    return SHARED
+
+
+def h1(port, path, method="GET", headers=None, host="localhost"):
+    with Conn(port) as c:
+        return c.request(method, path, headers=headers, host=host)
+
+
+def bad_stream(st, c, sid, what):
+    """A malformed request: its stream is reset with PROTOCOL_ERROR, or the
+    whole connection goes away with PROTOCOL_ERROR; it is never answered
+    with a success."""
+    ok(st.status is None or st.status >= 400, "%s: answered %s" % (what, st.status))
+    if c.goaway is not None:
+        eq(ERRORS.get(c.goaway[1], c.goaway[1]), "PROTOCOL_ERROR", "%s: GOAWAY code" % what)
+    else:
+        ok(st.reset is not None or (st.status is not None and st.status >= 400),
+           "%s: neither reset nor refused: %r" % (what, st))
+        if st.reset is not None:
+            eq(ERRORS.get(st.reset, st.reset), "PROTOCOL_ERROR", "%s: RST_STREAM code" % what)
+
+
+# ---------------------------------------------------------------- negotiation
+
+def alpn_of(port, offer):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(pki("ec.crt"))
+    ctx.set_alpn_protocols(list(offer))
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw_sock:
+        with ctx.wrap_socket(raw_sock, server_hostname="localhost") as s:
+            return s.selected_alpn_protocol()
+
+
+@test
+def alpn_prefers_h2_then_http11():
+    port = shared().tls_port
+    eq(alpn_of(port, ["h2", "http/1.1"]), "h2", "offering h2, http/1.1")
+    eq(alpn_of(port, ["http/1.1", "h2"]), "h2", "offering http/1.1, h2 (the server's order)")
+    eq(alpn_of(port, ["http/1.1"]), "http/1.1", "offering http/1.1 only")
+    with H2(port, tls=True) as c:
+        eq(c.alpn, "h2", "ALPN")
+        st = c.get("/index.html")
+        eq((st.status, bytes(st.body)), (200, INDEX), "GET over h2 on TLS")
+    r = curl("--http2", "--cacert", pki("ec.crt"), "-o", "/dev/null", "-w", "%{http_version}",
+             "https://127.0.0.1:%d/index.html" % port)
+    eq(r.stdout, b"2", "curl --http2: protocol version (stderr %r)" % r.stderr)
+
+
+@test
+def no_h2_offers_only_http11():
+    with h2_server(["--no-h2"], h2c=False) as s:
+        eq(alpn_of(s.tls_port, ["h2", "http/1.1"]), "http/1.1", "ALPN with --no-h2")
+        eq(alpn_of(s.tls_port, ["h2"]), None, "ALPN offering only h2 with --no-h2")
+        r = curl("--http2", "--cacert", pki("ec.crt"), "-w", "%{http_version}",
+                 "https://127.0.0.1:%d/index.html" % s.tls_port)
+        eq(r.stdout, INDEX + b"1.1", "curl --http2 against --no-h2")
+
+
+@test
+def h2c_prior_knowledge_and_http11_on_one_listener():
+    port = shared().port
+    with H2(port) as c:
+        st = c.get("/index.html")
+        eq((st.status, bytes(st.body)), (200, INDEX), "h2c GET")
+        ok(c.server_settings is not None, "no SETTINGS from the server")
+    r = curl("--http2-prior-knowledge", "-w", "%{http_version}",
+             "http://127.0.0.1:%d/index.html" % port)
+    eq(r.stdout, INDEX + b"2", "curl --http2-prior-knowledge (stderr %r)" % r.stderr)
+    r = h1(port, "/index.html")
+    eq((r.version, r.status, r.body), ("HTTP/1.1", 200, INDEX), "HTTP/1.1 beside h2c")
+
+
+@test
+def preface_without_h2c_is_an_http11_error():
+    with h2_server(tls=False, h2c=False) as s:
+        with Conn(s.port) as c:
+            c.send(PREFACE + settings_frame())
+            r = c.read_response()
+            ok(r.version.startswith("HTTP/1.") and 400 <= r.status < 600,
+               "answer to the preface without --h2c: %s %s" % (r.version, r.status))
+            ok(c.closed(3), "the connection stayed open after the error")
+        eq(h1(s.port, "/index.html").status, 200, "HTTP/1.1 afterwards")
+
+
+@test
+def upgrade_h2c_is_served_as_http11():
+    with Conn(shared().port) as c:
+        r = c.request("GET", "/index.html", headers={
+            "Connection": "Upgrade, HTTP2-Settings", "Upgrade": "h2c",
+            "HTTP2-Settings": "AAMAAABkAARAAAAAAAIAAAAA"})
+        eq((r.version, r.status, r.body), ("HTTP/1.1", 200, INDEX), "answer to Upgrade: h2c")
+        ok(not r.has("Upgrade"), "an Upgrade header in the answer")
+
+
+@test
+def stdio_h2c():
+    ours, theirs = socket.socketpair()
+    try:
+        s = Server(ROOT, ["--stdio", "--h2c"], listen=False, wait=False,
+                   stdin=theirs.fileno(), stdout=theirs.fileno())
+        theirs.close()
+        with s:
+            with H2(sock=ours) as c:
+                a = c.request("/index.html")
+                b = c.request("/mid.bin")
+                sa, sb = c.response(a), c.response(b)
+                eq((sa.status, bytes(sa.body)), (200, INDEX), "first stream")
+                eq(sb.status, 200, "second stream")
+                ok(bytes(sb.body) == MID, "256 KiB over stdio differs (%d bytes)" % len(sb.body))
+                ours.shutdown(socket.SHUT_WR)
+                c.wait_closed(5)
+            eq(s.proc.wait(5), 0, "exit status after the connection ended")
+            lines = s.access_lines()
+            eq(len(lines), 2, "access lines: %r" % lines)
+    finally:
+        ours.close()
+
+
+# ---------------------------------------------------------------- same answers as HTTP/1.1
+
+@test
+def response_headers_over_tls_and_h2c():
+    for tls in (False, True):
+        with H2(shared().tls_port if tls else shared().port, tls=tls) as c:
+            st = c.get("/index.html", scheme="https" if tls else "http")
+            what = "TLS" if tls else "h2c"
+            eq(st.status, 200, "%s status" % what)
+            names = [k for k, v in st.headers]
+            eq(names[0], b":status", "%s: first field" % what)
+            ok(all(k == k.lower() for k in names), "%s: uppercase names %r" % (what, names))
+            for bad in (b"connection", b"keep-alive", b"transfer-encoding", b"upgrade",
+                        b"proxy-connection"):
+                ok(bad not in names, "%s: a %s header" % (what, bad.decode()))
+            for need in ("server", "date", "content-length", "content-type", "etag",
+                         "last-modified"):
+                ok(st.header(need), "%s: no %s header in %r" % (what, need, names))
+            eq(st.header("content-length"), str(len(INDEX)), "%s: content-length" % what)
+            ok(st.header("content-type").startswith("text/html"), "content-type")
+            eq(names.count(b":status"), 1, "%s: one :status" % what)
+
+
+POLICY_PATHS = ["/index.html", "/.hidden/secret.txt", "/.env", "/link-out", "/link-in",
+                "/../outside.txt", "/%2e%2e/outside.txt", "/sub/../../outside.txt",
+                "/nope.html", "/sub", "/sub/", "/sub/page.html", "/sub%2fpage.html",
+                "/a%00b", "/%zz", "/index.html?x=1", "/\\index.html"]
+
+
+@test
+def publishing_policy_same_as_http11():
+    s = shared()
+    with H2(s.port) as c:
+        for path in POLICY_PATHS:
+            want = h1(s.port, path)
+            st = c.get(path)
+            eq(st.status, want.status, "status of %s (HTTP/1.1 gives %d)" % (path, want.status))
+            if want.status == 200:
+                eq(bytes(st.body), want.body, "body of %s" % path)
+            if want.status in (301, 302, 307, 308):
+                eq(st.header("location"), want.header("Location"), "location of %s" % path)
+    with H2(s.port) as c:
+        st = c.get("/link-out")
+        ok(b"outside the root" not in st.body, "a symlink out of the root was followed")
+
+
+@test
+def vhosts_by_authority():
+    vroot = make_tree({"a.test/index.html": b"site a\n", "b.test/index.html": b"site b\n",
+                       "_default/index.html": b"default\n"})
+    with h2_server(["--vhosts"], root=vroot, tls=False) as s:
+        with H2(s.port) as c:
+            for auth, body in (("a.test", b"site a\n"), ("b.test", b"site b\n"),
+                               ("A.TEST", b"site a\n"), ("b.test:%d" % s.port, b"site b\n")):
+                st = c.get("/", authority=auth)
+                eq((st.status, bytes(st.body)), (200, body), ":authority %s" % auth)
+            for auth in ("nosuch.test", "_default", "a.test:80x"):
+                want = h1(s.port, "/", host=auth).status
+                eq(c.get("/", authority=auth).status, want,
+                   ":authority %s (HTTP/1.1 gives %d)" % (auth, want))
+        lines = s.access_lines()
+        ok(any(l.startswith("a.test ") and "HTTP/2.0" in l for l in lines),
+           "no access line with the vhost a.test: %r" % lines[:3])
+
+
+@test
+def validators_304_and_if_modified_since():
+    with H2(shared().port) as c:
+        st = c.get("/index.html")
+        etag, lm = st.header("etag"), st.header("last-modified")
+        ok(etag and lm, "validators missing")
+        st = c.get("/index.html", headers=[("if-none-match", etag)])
+        eq((st.status, bytes(st.body)), (304, b""), "If-None-Match with the ETag")
+        eq(st.header("etag"), etag, "ETag on the 304")
+        st = c.get("/index.html", headers=[("if-none-match", '"other"')])
+        eq(st.status, 200, "If-None-Match with another ETag")
+        st = c.get("/index.html", headers=[("if-modified-since", lm)])
+        eq(st.status, 304, "If-Modified-Since with Last-Modified")
+        st = c.get("/index.html", headers=[("if-modified-since",
+                                            "Sat, 01 Jan 2000 00:00:00 GMT")])
+        eq((st.status, bytes(st.body)), (200, INDEX), "If-Modified-Since long ago")
+
+
+@test
+def range_and_if_range():
+    with H2(shared().port) as c:
+        st = c.get("/ranged.bin", headers=[("range", "bytes=100-1099")])
+        eq(st.status, 206, "Range status")
+        eq(bytes(st.body), RANGED[100:1100], "Range body")
+        eq(st.header("content-range"), "bytes 100-1099/%d" % len(RANGED), "content-range")
+        eq(st.header("content-length"), "1000", "content-length")
+        etag = st.header("etag")
+        st = c.get("/ranged.bin", headers=[("range", "bytes=-10"), ("if-range", etag)])
+        eq((st.status, bytes(st.body)), (206, RANGED[-10:]), "If-Range with the ETag")
+        st = c.get("/ranged.bin", headers=[("range", "bytes=-10"), ("if-range", '"stale"')])
+        eq((st.status, bytes(st.body)), (200, RANGED), "If-Range with another ETag")
+        st = c.get("/ranged.bin", headers=[("range", "bytes=999999-")])
+        want = h1(shared().port, "/ranged.bin", headers={"Range": "bytes=999999-"})
+        eq(st.status, want.status, "unsatisfiable range (HTTP/1.1 gives %d)" % want.status)
+        eq(st.header("content-range"), want.header("Content-Range"), "its content-range")
+
+
+@test
+def precompressed_variant():
+    with H2(shared().port) as c:
+        st = c.get("/style.css", headers=[("accept-encoding", "gzip, br")])
+        eq(st.status, 200, "status")
+        eq(st.header("content-encoding"), "gzip", "content-encoding")
+        ok("accept-encoding" in (st.header("vary") or "").lower(), "vary: %r" % st.header("vary"))
+        ok(bytes(st.body).startswith(b"\x1f\x8b"), "not the .gz file")
+        st = c.get("/style.css")
+        eq((st.status, bytes(st.body)), (200, CSS), "without accept-encoding")
+        eq(st.header("content-encoding"), None, "content-encoding without accept-encoding")
+        ok("accept-encoding" in (st.header("vary") or "").lower(), "vary on the identity")
+
+
+@test
+def head_has_no_data():
+    with H2(shared().port) as c:
+        st = c.get("/mid.bin", method="HEAD")
+        eq(st.status, 200, "status")
+        eq(st.header("content-length"), str(len(MID)), "content-length")
+        eq((st.data_frames, bytes(st.body)), (0, b""), "DATA frames / body of HEAD")
+        ok(st.ended, "no END_STREAM")
+        st = c.get("/index.html")
+        eq(bytes(st.body), INDEX, "a GET after HEAD")
+
+
+@test
+def methods_405_and_501():
+    s = shared()
+    with H2(s.port) as c:
+        for m in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
+            want = h1(s.port, "/index.html", method=m)
+            st = c.get("/index.html", method=m)
+            eq(st.status, want.status, "%s (HTTP/1.1 gives %d)" % (m, want.status))
+            if m in ("POST", "PUT", "DELETE"):
+                eq(st.status, 405, "%s status" % m)
+                eq(st.header("allow"), "GET, HEAD", "%s allow" % m)
+        st = c.get("/index.html", method="BREW")
+        eq(st.status, 501, "unknown method")
+        st = c.get("/index.html")
+        eq(st.status, 200, "GET afterwards on the same connection")
+
+
+@test
+def custom_404_page_rules_and_redirects():
+    root = make_tree({"index.html": INDEX, "404.html": b"custom missing\n",
+                      "a.html": b"page a\n",
+                      "_headers": "/*\n  X-Frame-Options: DENY\n/a.html\n  X-Page: a\n",
+                      "_redirects": "/old /a.html 301\n/app/* /a.html 200\n"})
+    with h2_server(root=root, tls=False) as s:
+        with H2(s.port) as c:
+            st = c.get("/missing")
+            eq((st.status, bytes(st.body)), (404, b"custom missing\n"), "the site's 404 page")
+            st = c.get("/a.html")
+            eq(st.header("x-frame-options"), "DENY", "_headers for /*")
+            eq(st.header("x-page"), "a", "_headers for /a.html")
+            st = c.get("/old")
+            eq(st.status, 301, "_redirects 301")
+            ok((st.header("location") or "").endswith("/a.html"), "location %r"
+               % st.header("location"))
+            st = c.get("/app/x/y")
+            eq((st.status, bytes(st.body)), (200, b"page a\n"), "_redirects 200 rewrite")
+            for path in ("/missing", "/old", "/a.html"):
+                want = h1(s.port, path)
+                eq(c.get(path).status, want.status, "%s as HTTP/1.1" % path)
+
+
+@test
+def access_log_line_per_stream():
+    with h2_server(tls=False) as s:
+        with H2(s.port) as c:
+            sids = [c.request(p) for p in ("/index.html", "/nope", "/mid.bin")]
+            sids.append(c.request("/index.html", method="HEAD"))
+            for sid in sids:
+                c.response(sid)
+        lines = wait_for(lambda: len(s.access_lines()) >= 4 and s.access_lines(), 5) or []
+        eq(len(lines), 4, "access lines: %r" % s.access_lines())
+        reqs = sorted((ACCESS_RE.match(l).group("request"), ACCESS_RE.match(l).group("status"))
+                      for l in lines if ACCESS_RE.match(l))
+        eq(reqs, sorted([("GET /index.html HTTP/2.0", "200"), ("GET /nope HTTP/2.0", "404"),
+                         ("GET /mid.bin HTTP/2.0", "200"),
+                         ("HEAD /index.html HTTP/2.0", "200")]), "request lines")
+        m = [ACCESS_RE.match(l) for l in lines if "/mid.bin" in l][0]
+        eq(m.group("bytes"), str(len(MID)), "bytes of the 256 KiB stream")
+
+
+# ---------------------------------------------------------------- volume
+
+@test(timeout=60)
+def large_files_byte_exact():
+    s = shared()
+    for tls in (False, True):
+        with H2(s.tls_port if tls else s.port, tls=tls) as c:
+            a, b = c.request("/big.bin"), c.request("/mid.bin")
+            sa, sb = c.response(a, 40), c.response(b, 20)
+            what = "TLS" if tls else "h2c"
+            eq((sa.status, sb.status), (200, 200), "%s statuses" % what)
+            ok(bytes(sa.body) == BIG, "%s: 10 MiB differs (%d bytes)" % (what, len(sa.body)))
+            ok(bytes(sb.body) == MID, "%s: 256 KiB differs (%d bytes)" % (what, len(sb.body)))
+    out = os.path.join(tempdir(), "big")
+    for url, opt in (("http://127.0.0.1:%d/big.bin" % s.port, "--http2-prior-knowledge"),
+                     ("https://127.0.0.1:%d/big.bin" % s.tls_port, "--http2")):
+        r = curl(opt, "--cacert", pki("ec.crt"), "-o", out, "-w", "%{http_version}", url,
+                 timeout=30)
+        eq(r.stdout, b"2", "curl %s (stderr %r)" % (opt, r.stderr))
+        with open(out, "rb") as f:
+            ok(f.read() == BIG, "curl %s: 10 MiB differs" % opt)
+
+
+@test
+def hundred_streams_on_one_connection():
+    with H2(shared().port) as c:
+        ok(c.settings().get(S_MAX_CONCURRENT_STREAMS, 1 << 31) >= 100, "fewer than 100 streams")
+        sids = [c.request("/mid.bin" if i % 10 == 0 else "/index.html?n=%d" % i)
+                for i in range(100)]
+        c.wait(lambda: all(c.streams[s].done() for s in sids), 30)
+        bad = [(s, c.streams[s]) for s in sids if c.streams[s].status != 200 or
+               not c.streams[s].ended]
+        eq(bad, [], "streams not answered 200")
+        for i, s in enumerate(sids):
+            eq(bytes(c.streams[s].body), MID if i % 10 == 0 else INDEX, "body of stream %d" % s)
+    if have_tool("nghttp"):
+        r = subprocess.run(["nghttp", "-n", "-s", "-m", "100",
+                            "http://127.0.0.1:%d/index.html" % shared().port],
+                           capture_output=True, timeout=30)
+        eq(r.returncode, 0, "nghttp -m 100: %r" % r.stderr[-300:])
+        eq(len(re.findall(rb"/index.html", r.stdout)), 100, "nghttp: 100 responses")
+
+
+@test(timeout=60)
+def h2load_thousand_requests():
+    if not have_tool("h2load"):
+        skip("h2load not installed (nghttp2-client)")
+    s = shared()
+    for url in ("http://127.0.0.1:%d/index.html" % s.port,
+                "https://127.0.0.1:%d/index.html" % s.tls_port):
+        r = subprocess.run(["h2load", "-n", "1000", "-c", "4", "-m", "100", url],
+                           capture_output=True, timeout=40)
+        out = r.stdout.decode("utf-8", "replace")
+        m = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, "
+                      r"(\d+) failed, (\d+) errored", out)
+        ok(m, "h2load %s: no summary:\n%s" % (url, out[-1000:]))
+        eq(m.groups(), ("1000", "1000", "1000", "0", "0"), "h2load %s: total done succeeded "
+           "failed errored" % url)
+        ok(re.search(r"status codes: 1000 2xx", out), "h2load %s: statuses:\n%s" % (url, out))
+        ok("h2" in out, "h2load %s did not speak h2:\n%s" % (url, out[:400]))
+
+
+# ---------------------------------------------------------------- RFC 9113 §8 validation
+
+def malformed(extra=(), drop=(), dup=None, after=None):
+    h = [(k, v) for k, v in req_headers() if k not in drop]
+    if dup:
+        h.append(dup)
+    h += list(extra)
+    if after:
+        h.append(after)
+    return block(h)
+
+
+MALFORMED = {
+    "uppercase name": malformed(extra=[("X-Upper", "1")]),
+    "connection": malformed(extra=[("connection", "keep-alive")]),
+    "transfer-encoding": malformed(extra=[("transfer-encoding", "chunked")]),
+    "keep-alive": malformed(extra=[("keep-alive", "timeout=5")]),
+    "upgrade": malformed(extra=[("upgrade", "h2c")]),
+    "proxy-connection": malformed(extra=[("proxy-connection", "close")]),
+    "te: gzip": malformed(extra=[("te", "gzip")]),
+    "no :method": malformed(drop=[":method"]),
+    "no :path": malformed(drop=[":path"]),
+    "no :scheme": malformed(drop=[":scheme"]),
+    "two :path": malformed(dup=(":path", "/other")),
+    "two :method": malformed(dup=(":method", "GET")),
+    "pseudo after regular": block([(":method", "GET"), (":scheme", "http"),
+                                   (":authority", "localhost"), ("x-a", "1"),
+                                   (":path", "/index.html")]),
+    "unknown pseudo": malformed(extra=[(":protocol", "websocket")]),
+    "response pseudo": malformed(extra=[(":status", "200")]),
+    "empty :path": block([(":method", "GET"), (":scheme", "http"),
+                          (":authority", "localhost"), (":path", "")]),
+    "newline in a value": malformed(extra=[("x-a", "1\r\nx-b: 2")]),
+}
+
+
+@test
+def malformed_requests_rejected_others_served():
+    s = shared()
+    for what, hb in MALFORMED.items():
+        with H2(s.port) as c:
+            sid = c.raw_stream()
+            c.send(headers_frames(sid, hb))
+            st = c.streams[sid]
+            c.wait(lambda: st.done() or c.goaway is not None or c.closed, 5)
+            bad_stream(st, c, sid, what)
+            if c.goaway is None and not c.closed:
+                nxt = c.get("/index.html", timeout=5)
+                eq(nxt.status, 200, "%s: the next stream on the connection" % what)
+        with H2(s.port) as c:
+            eq(c.get("/index.html", timeout=5).status, 200, "%s: a new connection" % what)
+    with H2(s.port) as c:       # te: trailers is the one te allowed
+        eq(c.get("/index.html", headers=[("te", "trailers")]).status, 200, "te: trailers")
+
+
+@test
+def request_body_on_get():
+    s = shared()
+    with H2(s.port) as c:       # more DATA than content-length: malformed (§8.1.1)
+        sid = c.raw_stream()
+        c.send(headers_frames(sid, malformed(extra=[("content-length", "3")]), end_stream=False)
+               + frame(DATA, END_STREAM, sid, b"abcdefgh"))
+        st = c.streams[sid]
+        c.wait(lambda: st.done() or c.goaway is not None, 5)
+        bad_stream(st, c, sid, "DATA longer than content-length")
+    with H2(s.port) as c:       # a body on GET: answered or refused, never a hang or crash
+        sid = c.raw_stream()
+        c.send(headers_frames(sid, malformed(), end_stream=False) +
+               frame(DATA, 0, sid, b"x" * 1000) + frame(DATA, END_STREAM, sid, b"y" * 1000))
+        st = c.streams[sid]
+        c.wait(lambda: st.done() or c.goaway is not None, 5)
+        ok(st.done() or c.goaway is not None, "no answer to a GET with a body: %r" % st)
+        if c.goaway is None:
+            eq(c.get("/index.html").status, 200, "the next stream")
+        ok(st.status is None or st.status in (200, 400, 405, 413),
+           "GET with a body answered %s" % st.status)
+    with H2(s.port) as c:
+        eq(c.get("/index.html").status, 200, "a new connection")
+
+
+# ---------------------------------------------------------------- limits
+
+@test
+def settings_defaults_and_options():
+    with H2(shared().port) as c:
+        got = c.settings()
+        eq(got.get(S_MAX_CONCURRENT_STREAMS), 100, "SETTINGS_MAX_CONCURRENT_STREAMS by default")
+        eq(got.get(S_MAX_HEADER_LIST_SIZE), 8192, "SETTINGS_MAX_HEADER_LIST_SIZE by default")
+    with h2_server(["--h2-max-streams", "7", "--max-header-bytes", "4096"]) as s:
+        for tls in (False, True):
+            with H2(s.tls_port if tls else s.port, tls=tls) as c:
+                got = c.settings()
+                eq(got.get(S_MAX_CONCURRENT_STREAMS), 7, "--h2-max-streams 7")
+                eq(got.get(S_MAX_HEADER_LIST_SIZE), 4096, "--max-header-bytes 4096")
+                eq(c.get("/index.html", scheme="https" if tls else "http").status, 200, "GET")
+
+
+@test
+def header_block_over_the_limit():
+    s = shared()
+    with H2(s.port) as c:
+        st = c.get("/index.html", headers=[("x-fits", "a" * 6000)])
+        eq(st.status, 200, "a 6000-byte header under the 8192 limit")
+        for size in (9000, 20000, 100000):      # the last two need CONTINUATION frames
+            sid = c.raw_stream()
+            c.send(headers_frames(sid, malformed(extra=[("x-big", "b" * size)])))
+            st = c.streams[sid]
+            c.wait(lambda: st.done() or c.goaway is not None, 5)
+            eq(c.goaway, None, "GOAWAY after a %d-byte header" % size)
+            ok(st.status == 431 or (st.status is None and st.reset is not None),
+               "a %d-byte header: %r" % (size, st))
+            eq(c.get("/index.html").status, 200, "the next stream after %d bytes" % size)
+    ok(s.alive(), "the server died")
+
+
+# ---------------------------------------------------------------- attacks
+
+class Bystander(threading.Thread):
+    """A normal client during an attack: GETs over HTTP/1.1 and over h2c,
+    each on a new connection, a few times a second; records latencies and
+    failures."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port = port
+        self.stop = threading.Event()
+        self.latencies = []
+        self.failures = []
+
+    def run(self):
+        while not self.stop.is_set():
+            for kind in ("h1", "h2"):
+                t0 = time.monotonic()
+                try:
+                    if kind == "h1":
+                        r = http(self.port, "GET", "/index.html", timeout=5)
+                        good = r.status == 200 and r.body == INDEX
+                    else:
+                        with H2(self.port, timeout=5) as c:
+                            st = c.get("/index.html", timeout=5)
+                            good = st.status == 200 and bytes(st.body) == INDEX
+                    if not good:
+                        self.failures.append("%s: wrong answer" % kind)
+                except Exception as e:
+                    self.failures.append("%s: %s" % (kind, e))
+                self.latencies.append((kind, time.monotonic() - t0))
+            self.stop.wait(0.2)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *a):
+        self.stop.set()
+        self.join(10)
+        return False
+
+    def check(self, what):
+        eq(self.failures[:3], [], "%s: the normal client failed" % what)
+        ok(len(self.latencies) >= 4, "%s: only %d normal requests" % (what, len(self.latencies)))
+        worst = max(t for k, t in self.latencies)
+        ok(worst < 2.0, "%s: a normal request took %.2fs" % (what, worst))
+
+
+ATTACK_ARGS = ["--send-timeout", "2", "--header-timeout", "2", "--idle-timeout", "3"]
+ATTACK_SECONDS = 6.0
+
+
+class Flood:
+    """An attacker connection writing gen()'s bytes as fast as the server
+    takes them, for at most ATTACK_SECONDS or until the server closes it.
+    read: whether it reads (and so answers SETTINGS and PINGs)."""
+
+    def __init__(self, s, chunks, read=True, settings=None):
+        self.c = H2(s.port, settings=settings, timeout=5)
+        self.c.auto_window = False
+        self.s = s
+        self.chunks = chunks
+        self.read = read
+        self.took = None
+        self.sent = 0
+        self.write_error = None
+
+    def run(self):
+        sock = self.c.sock
+        t0 = time.monotonic()
+        base = peak = rss_kib(self.s.pid)
+        pending = b""
+        next_rss = t0
+        while time.monotonic() - t0 < ATTACK_SECONDS:
+            if time.monotonic() >= next_rss:
+                if not self.s.alive():
+                    break
+                peak = max(peak, rss_kib(self.s.pid))
+                next_rss = time.monotonic() + 0.1
+            if self.read and not self.c.pump(0.0):
+                break
+            if not pending:
+                pending = next(self.chunks, b"")
+                if not pending:
+                    if not self.c.pump(0.05):
+                        break
+                    continue
+            sock.setblocking(False)
+            try:
+                n = sock.send(pending[:65536])
+                pending = pending[n:]
+                self.sent += n
+            except BlockingIOError:
+                time.sleep(0.01)
+            except OSError as e:
+                self.write_error = e
+                break
+            finally:
+                sock.setblocking(True)
+        # Whatever the server sent before it closed (a GOAWAY) is still
+        # readable; then the end of the connection.
+        self.c.auto_window = False
+        left = max(0.5, ATTACK_SECONDS - (time.monotonic() - t0))
+        self.c.wait(lambda: self.c.closed, left)
+        if self.c.closed or self.write_error:
+            self.took = time.monotonic() - t0
+        self.rss_growth = peak - base
+        self.c.close()
+        return self
+
+    def check(self, what, codes=("ENHANCE_YOUR_CALM", "PROTOCOL_ERROR")):
+        ok(self.s.alive(), "%s: the server died: %s" % (what, self.s.log()[-1500:]))
+        ok(self.took is not None, "%s: the attacker still connected after %.0fs (%d bytes "
+           "sent; GOAWAY %r)" % (what, ATTACK_SECONDS, self.sent, self.c.goaway))
+        if self.c.goaway is not None:
+            code = ERRORS.get(self.c.goaway[1], self.c.goaway[1])
+            ok(code in codes, "%s: GOAWAY with %s, expected one of %s" % (what, code, codes))
+        ok(self.rss_growth < 64 * 1024, "%s: RSS grew by %d KiB" % (what, self.rss_growth))
+        print("info: %s: closed after %.2fs, %d bytes sent, GOAWAY %s" % (
+            what, self.took, self.sent, self.c.goaway and
+            ERRORS.get(self.c.goaway[1], self.c.goaway[1])), flush=True)
+
+
+def run_attack(what, chunks, read=True, settings=None, codes=("ENHANCE_YOUR_CALM",
+                                                               "PROTOCOL_ERROR")):
+    with h2_server(ATTACK_ARGS, tls=False) as s:
+        with Bystander(s.port) as b:
+            time.sleep(0.3)
+            f = Flood(s, chunks, read, settings).run()
+            time.sleep(0.3)
+        f.check(what, codes)
+        b.check(what)
+        with H2(s.port) as c:
+            eq(c.get("/index.html").status, 200, "%s: served afterwards" % what)
+
+
+GET_BLOCK = block(req_headers())
+
+
+def repeat(chunk, total=1 << 30):
+    """chunk repeated in pieces of about 64 KiB, total bytes at most."""
+    piece = chunk * max(1, 65536 // len(chunk))
+    sent = 0
+    while sent < total:
+        yield piece
+        sent += len(piece)
+
+
+def per_stream(make, batch=500):
+    """make(sid) for the odd stream ids 1, 3, 5..., batch of them a piece."""
+    sid = 1
+    while True:
+        yield b"".join(make(sid + 2 * i) for i in range(batch))
+        sid += 2 * batch
+
+
+@test(timeout=40)
+def attack_rapid_reset():
+    run_attack("rapid reset", per_stream(
+        lambda sid: frame(HEADERS, END_STREAM | END_HEADERS, sid, GET_BLOCK) + rst(sid)),
+        codes=("ENHANCE_YOUR_CALM", "PROTOCOL_ERROR", "INTERNAL_ERROR"))
+
+
+@test(timeout=40)
+def attack_continuation_flood():
+    def chunks():
+        yield frame(HEADERS, END_STREAM, 1, GET_BLOCK)
+        cont = frame(CONTINUATION, 0, 1, lit("x-c", "c" * 1000) * 8)
+        while True:
+            yield cont * 8
+    run_attack("CONTINUATION flood", chunks(),
+               codes=("ENHANCE_YOUR_CALM", "PROTOCOL_ERROR", "COMPRESSION_ERROR",
+                      "INTERNAL_ERROR"))
+
+
+@test(timeout=40)
+def attack_continuation_flood_empty():
+    def chunks():
+        yield frame(HEADERS, END_STREAM, 1, GET_BLOCK)
+        yield from repeat(frame(CONTINUATION, 0, 1))
+    run_attack("empty CONTINUATION flood", chunks(),
+               codes=("ENHANCE_YOUR_CALM", "PROTOCOL_ERROR", "INTERNAL_ERROR"))
+
+
+@test(timeout=40)
+def attack_hpack_bomb():
+    """A 4000-byte value indexed once, then referenced thousands of times
+    per header block: 64 MB decoded from 16 KB. Each such stream is refused
+    (431 or reset), or the connection goes away; memory stays bounded."""
+    with h2_server(ATTACK_ARGS, tls=False) as s:
+        base = peak = rss_kib(s.pid)
+        with Bystander(s.port) as b, H2(s.port) as c:
+            c.settings()
+            first = True
+            sids = []
+            for i in range(20):
+                sid = c.raw_stream()
+                sids.append(sid)
+                hb = GET_BLOCK
+                if first:
+                    hb += lit("x-bomb", "b" * 4000, indexing=True)
+                    first = False
+                hb += bytes([0x80 | 62]) * 16000
+                try:
+                    c.send(headers_frames(sid, hb))
+                except OSError:
+                    break
+                c.wait(lambda: c.streams[sid].done() or c.goaway is not None or c.closed, 3)
+                peak = max(peak, rss_kib(s.pid))
+                if c.goaway is not None or c.closed:
+                    break
+            c.wait(lambda: c.closed or all(c.streams[x].done() for x in sids), 3)
+        ok(s.alive(), "the server died")
+        b.check("HPACK bomb")
+        for sid in sids:
+            st = c.streams[sid]
+            ok(st.status != 200, "a bomb stream was answered 200")
+            if c.goaway is None:
+                ok(st.status == 431 or st.reset is not None, "stream %d: %r" % (sid, st))
+        if c.goaway is not None:
+            ok(ERRORS.get(c.goaway[1]) in ("ENHANCE_YOUR_CALM", "PROTOCOL_ERROR",
+                                           "COMPRESSION_ERROR"), "GOAWAY %r" % (c.goaway,))
+        ok(peak - base < 64 * 1024, "RSS grew by %d KiB" % (peak - base))
+
+
+@test(timeout=40)
+def attack_settings_flood():
+    run_attack("SETTINGS flood", repeat(settings_frame([(S_ENABLE_PUSH, 0)])), read=False)
+
+
+@test(timeout=40)
+def attack_ping_flood():
+    run_attack("PING flood", repeat(frame(PING, 0, 0, b"12345678")), read=False)
+
+
+@test(timeout=40)
+def attack_priority_flood():
+    run_attack("PRIORITY flood", per_stream(
+        lambda sid: frame(PRIORITY, 0, sid, struct.pack(">IB", 0, 15)), 4000))
+
+
+@test(timeout=40)
+def attack_window_update_flood():
+    run_attack("WINDOW_UPDATE flood", repeat(window_update(0, 1)))
+
+
+@test(timeout=40)
+def attack_empty_data_flood():
+    def chunks():
+        yield frame(HEADERS, END_HEADERS, 1, block(req_headers(method="POST")))
+        yield from repeat(frame(DATA, 0, 1))
+    run_attack("empty DATA flood", chunks())
+
+
+@test(timeout=30)
+def zero_window_closed_after_send_timeout():
+    with h2_server(["--send-timeout", "2", "--idle-timeout", "30"], tls=False) as s:
+        with Bystander(s.port) as b:
+            c = H2(s.port, settings=[(S_INITIAL_WINDOW_SIZE, 0)], window=0, auto_window=False)
+            sid = c.request("/big.bin")
+            took = c.wait_closed(10)
+            c.close()
+        b.check("zero window")
+        ok(took is not None, "a zero-window stream kept its connection open 10s")
+        ok(took >= 1.5, "closed after %.2fs, before --send-timeout 2" % took)
+        ok(len(c.streams[sid].body) == 0, "DATA sent into a zero window")
+
+
+@test(timeout=30)
+def preface_alone_closed_after_header_timeout():
+    with h2_server(["--header-timeout", "2", "--idle-timeout", "30"], tls=False) as s:
+        for tail in (b"", settings_frame()):
+            c = H2(s.port, preface=False)
+            c.send(PREFACE + tail)
+            took = c.wait_closed(8)
+            c.close()
+            ok(took is not None, "a bare preface%s kept its connection 8s"
+               % (" + SETTINGS" if tail else ""))
+            ok(took >= 1.5, "closed after %.2fs, before --header-timeout 2" % took)
+        with H2(s.port) as c:
+            eq(c.get("/index.html").status, 200, "served afterwards")
+
+
+@test(timeout=30)
+def idle_streams_closed():
+    with h2_server(["--header-timeout", "2", "--idle-timeout", "3"], tls=False) as s:
+        c = H2(s.port)
+        for _ in range(5):
+            c.request("/index.html", end_stream=False)
+        took = c.wait_closed(10)
+        c.close()
+        ok(took is not None, "streams left open kept the connection 10s")
+        ok(took >= 1.5, "closed after %.2fs" % took)
+
+
+# ---------------------------------------------------------------- SIGTERM
+
+@test(timeout=40)
+def sigterm_goaway_and_grace():
+    s = h2_server(["--grace", "8"], tls=False)
+    try:
+        c = H2(s.port, settings=[(S_INITIAL_WINDOW_SIZE, 65535)], window=0)
+        sid = c.request("/big.bin")
+        st = c.streams[sid]
+        c.wait(lambda: len(st.body) >= 256 * 1024, 10)
+        s.proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        # A slow reader: about 2 MB/s.
+        while not st.done() and not c.closed and time.monotonic() - t0 < 15:
+            c.pump(0.2)
+            time.sleep(0.02)
+        eq(st.status, 200, "status")
+        ok(c.goaway is not None, "no GOAWAY after SIGTERM")
+        eq(ERRORS.get(c.goaway[1], c.goaway[1]), "NO_ERROR", "GOAWAY code")
+        ok(c.goaway[0] >= sid, "GOAWAY's last stream id %d excludes the stream %d"
+           % (c.goaway[0], sid))
+        ok(st.ended and bytes(st.body) == BIG, "the in-flight stream did not finish "
+           "(%d of %d bytes, %r)" % (len(st.body), len(BIG), st))
+        eq(s.proc.wait(10), 0, "exit status")
+        c.close()
+    finally:
+        s.stop()
+
+
+run_all("it_h2")
