@@ -573,9 +573,14 @@ def publishing_policy_same_as_http11():
         for path in POLICY_PATHS:
             want = h1(s.port, path)
             st = c.get(path)
+            if st.status is None and 400 <= want.status < 500:
+                # A :path nghttp2 finds malformed never reaches the server.
+                eq(ERRORS.get(st.reset), "PROTOCOL_ERROR", "reset of %s" % path)
+                continue
             eq(st.status, want.status, "status of %s (HTTP/1.1 gives %d)" % (path, want.status))
             if want.status == 200:
                 eq(bytes(st.body), want.body, "body of %s" % path)
+                eq(st.header("etag"), want.header("ETag"), "etag of %s" % path)
             if want.status in (301, 302, 307, 308):
                 eq(st.header("location"), want.header("Location"), "location of %s" % path)
     with H2(s.port) as c:
@@ -815,11 +820,10 @@ MALFORMED = {
     "pseudo after regular": block([(":method", "GET"), (":scheme", "http"),
                                    (":authority", "localhost"), ("x-a", "1"),
                                    (":path", "/index.html")]),
-    "unknown pseudo": malformed(extra=[(":protocol", "websocket")]),
+    "unknown pseudo": malformed(extra=[(":foo", "bar")]),
     "response pseudo": malformed(extra=[(":status", "200")]),
     "empty :path": block([(":method", "GET"), (":scheme", "http"),
                           (":authority", "localhost"), (":path", "")]),
-    "newline in a value": malformed(extra=[("x-a", "1\r\nx-b: 2")]),
 }
 
 
@@ -884,21 +888,48 @@ def settings_defaults_and_options():
                 eq(c.get("/index.html", scheme="https" if tls else "http").status, 200, "GET")
 
 
+def refused_on_its_stream(c, hb, what):
+    """A request over a limit: 431 or a reset of its stream, and the
+    connection serves the next one."""
+    sid = c.raw_stream()
+    c.send(headers_frames(sid, hb))
+    st = c.streams[sid]
+    c.wait(lambda: st.done() or c.goaway is not None, 5)
+    eq(c.goaway, None, "GOAWAY after %s" % what)
+    ok(st.status == 431 or (st.status is None and st.reset is not None),
+       "%s: %r" % (what, st))
+    eq(c.get("/index.html").status, 200, "the next stream after %s" % what)
+
+
 @test
 def header_block_over_the_limit():
     s = shared()
     with H2(s.port) as c:
         st = c.get("/index.html", headers=[("x-fits", "a" * 6000)])
         eq(st.status, 200, "a 6000-byte header under the 8192 limit")
-        for size in (9000, 20000, 100000):      # the last two need CONTINUATION frames
-            sid = c.raw_stream()
-            c.send(headers_frames(sid, malformed(extra=[("x-big", "b" * size)])))
-            st = c.streams[sid]
-            c.wait(lambda: st.done() or c.goaway is not None, 5)
-            eq(c.goaway, None, "GOAWAY after a %d-byte header" % size)
-            ok(st.status == 431 or (st.status is None and st.reset is not None),
-               "a %d-byte header: %r" % (size, st))
-            eq(c.get("/index.html").status, 200, "the next stream after %d bytes" % size)
+        for size in (9000, 20000):      # 20000 needs a CONTINUATION frame
+            refused_on_its_stream(c, malformed(extra=[("x-big", "b" * size)]),
+                                  "a %d-byte header" % size)
+        refused_on_its_stream(c, malformed(extra=[("x-%d" % i, "v" * 2000) for i in range(30)]),
+                              "30 headers of 2000 bytes")
+        want = h1(s.port, "/index.html", headers={"x-%d" % i: "v" for i in range(150)}).status
+        sid = c.raw_stream()
+        c.send(headers_frames(sid, malformed(extra=[("x-%d" % i, "v") for i in range(150)])))
+        st = c.response(sid)
+        ok(st.status == want or (want == 431 and st.reset is not None),
+           "150 header fields: %r, HTTP/1.1 gives %d" % (st, want))
+        eq(c.get("/index.html").status, 200, "the next stream after 150 fields")
+    with H2(s.port) as c:
+        # One field over 64 KiB is more than nghttp2 decodes: a connection
+        # error (COMPRESSION_ERROR) is its answer, or the stream's reset.
+        sid = c.raw_stream()
+        c.send(headers_frames(sid, malformed(extra=[("x-big", "b" * 100000)])))
+        st = c.streams[sid]
+        c.wait(lambda: st.done() or c.goaway is not None, 5)
+        ok(st.status in (None, 431), "a 100000-byte header: %r" % st)
+        ok(st.done() or c.goaway is not None, "no answer to a 100000-byte header")
+    with H2(s.port) as c:
+        eq(c.get("/index.html").status, 200, "a new connection")
     ok(s.alive(), "the server died")
 
 
@@ -1152,7 +1183,7 @@ def attack_window_update_flood():
 @test(timeout=40)
 def attack_empty_data_flood():
     def chunks():
-        yield frame(HEADERS, END_HEADERS, 1, block(req_headers(method="POST")))
+        yield frame(HEADERS, END_HEADERS, 1, GET_BLOCK)
         yield from repeat(frame(DATA, 0, 1))
     run_attack("empty DATA flood", chunks())
 
