@@ -204,6 +204,7 @@ class H2(Conn):
         self.frames = []                # (type, flags, sid) of everything received
         self.auto_window = auto_window
         self._hb = None                 # (sid, flags, block so far) in a header block
+        self.send_failed = False
         if preface:
             if settings is None:
                 settings = [(S_ENABLE_PUSH, 0), (S_INITIAL_WINDOW_SIZE, 1 << 20)]
@@ -211,6 +212,14 @@ class H2(Conn):
             if window:
                 out += window_update(0, window)
             self.send(out)
+
+    def send(self, data):
+        """Sends; a connection the server has closed stays closed (what it
+        said before is still read), so a test sees how it ended."""
+        try:
+            self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.send_failed = True
 
     def request(self, path="/index.html", method="GET", headers=(), authority="localhost",
                 end_stream=True, scheme="http"):
@@ -929,6 +938,54 @@ def header_block_over_the_limit():
     with H2(s.port) as c:
         eq(c.get("/index.html").status, 200, "a new connection")
     ok(s.alive(), "the server died")
+
+
+@test
+def streams_beyond_the_limit_refused():
+    """--h2-max-streams 3: with three responses held open by a shut window,
+    further streams are refused (RST_STREAM REFUSED_STREAM, or GOAWAY
+    PROTOCOL_ERROR once the limit was acknowledged) and never answered;
+    the first three finish once the window opens."""
+    with h2_server(["--h2-max-streams", "3"], tls=False) as s:
+        c = H2(s.port, settings=[(S_INITIAL_WINDOW_SIZE, 0)], auto_window=False)
+        eq(c.settings().get(S_MAX_CONCURRENT_STREAMS), 3, "SETTINGS_MAX_CONCURRENT_STREAMS")
+        c.wait(lambda: c.settings_acked, 5)
+        held = [c.request("/mid.bin") for _ in range(3)]
+        c.wait(lambda: all(c.streams[x].headers for x in held), 5)
+        extra = [c.request("/index.html") for _ in range(3)]
+        c.wait(lambda: c.goaway is not None or all(c.streams[x].done() for x in extra), 5)
+        for x in extra:
+            st = c.streams[x]
+            eq(st.status, None, "stream %d beyond the limit answered" % x)
+            if c.goaway is None:
+                eq(ERRORS.get(st.reset, st.reset), "REFUSED_STREAM", "stream %d's reset" % x)
+        if c.goaway is not None:
+            eq(ERRORS.get(c.goaway[1], c.goaway[1]), "PROTOCOL_ERROR", "GOAWAY code")
+        else:
+            c.auto_window = True
+            c.send(b"".join(window_update(x, len(MID)) for x in held))
+            c.wait(lambda: all(c.streams[x].done() for x in held), 10)
+            for x in held:
+                ok(bytes(c.streams[x].body) == MID, "held stream %d: %r" % (x, c.streams[x]))
+            eq(c.get("/index.html").status, 200, "a stream once the others ended")
+        c.close()
+
+
+@test
+def max_requests_then_goaway():
+    """--max-requests 5: five streams are answered, then GOAWAY (NO_ERROR)
+    names the last one it serves and the connection ends."""
+    with h2_server(["--max-requests", "5"], tls=False) as s:
+        with H2(s.port) as c:
+            sids = [c.request("/index.html") for _ in range(5)]
+            c.wait(lambda: all(c.streams[x].done() for x in sids), 5)
+            eq([c.streams[x].status for x in sids], [200] * 5, "the five streams")
+            late = c.request("/index.html")
+            c.wait(lambda: c.closed, 5)
+            ok(c.goaway is not None, "no GOAWAY after --max-requests streams")
+            eq((c.goaway[0], ERRORS.get(c.goaway[1])), (sids[-1], "NO_ERROR"), "GOAWAY")
+            eq(c.streams[late].status, None, "a stream past the limit answered")
+            ok(c.closed, "the connection stayed open")
 
 
 # ---------------------------------------------------------------- attacks
