@@ -205,9 +205,16 @@ class H2(Conn):
         self.auto_window = auto_window
         self._hb = None                 # (sid, flags, block so far) in a header block
         self.send_failed = False
+        # Flow control both ways: what the server may still send (checked
+        # against every DATA frame: self.violations) and what it granted.
+        if settings is None:
+            settings = [(S_ENABLE_PUSH, 0), (S_INITIAL_WINDOW_SIZE, 1 << 20)]
+        self.initial_window = dict(settings).get(S_INITIAL_WINDOW_SIZE, 65535)
+        self.recv_windows = {0: 65535 + (window if preface else 0)}
+        self.violations = []
+        self.granted = {0: 0}           # WINDOW_UPDATE increments from the server
+        self.body_sent = {0: 0}
         if preface:
-            if settings is None:
-                settings = [(S_ENABLE_PUSH, 0), (S_INITIAL_WINDOW_SIZE, 1 << 20)]
             out = PREFACE + settings_frame(settings)
             if window:
                 out += window_update(0, window)
@@ -326,11 +333,59 @@ class H2(Conn):
             st.data_frames += 1
             if flags & END_STREAM:
                 st.ended = True
+            self.recv_windows.setdefault(sid, self.initial_window)
+            for w in (0, sid):
+                self.recv_windows[w] -= len(payload)
+                if self.recv_windows[w] < 0:
+                    self.violations.append("DATA of %d bytes on stream %d past the window "
+                                           "of %s" % (len(payload), sid, w or "the connection"))
+            if len(payload) > 16384:
+                self.violations.append("DATA of %d bytes > SETTINGS_MAX_FRAME_SIZE"
+                                       % len(payload))
             if self.auto_window and payload:
-                reply += window_update(0, len(payload))
+                reply += self.grant(0, len(payload), send=False)
                 if not st.ended:
-                    reply += window_update(sid, len(payload))
+                    reply += self.grant(sid, len(payload), send=False)
+        elif ftype == WINDOW_UPDATE:
+            self.granted[sid] = self.granted.get(sid, 0) + \
+                (struct.unpack(">I", payload[:4])[0] & 0x7fffffff)
         return reply
+
+    def grant(self, sid, n, send=True):
+        """WINDOW_UPDATE: the server may send n bytes more on sid (0: the
+        connection)."""
+        self.recv_windows[sid] = self.recv_windows.get(sid, self.initial_window) + n
+        f = window_update(sid, n)
+        if send:
+            self.send(f)
+        return f
+
+    def send_window(self, sid):
+        """What the server's flow control lets this client send on sid."""
+        initial = (self.server_settings or {}).get(S_INITIAL_WINDOW_SIZE, 65535)
+        conn = 65535 + self.granted[0] - self.body_sent[0]
+        return min(conn, initial + self.granted.get(sid, 0) - self.body_sent.get(sid, 0))
+
+    def send_body(self, sid, data, timeout=10.0):
+        """DATA frames within the server's windows, the last with
+        END_STREAM; stops early (returning the bytes not sent) when the
+        stream or connection ends or the window stays shut for timeout."""
+        st = self.streams[sid]
+        self.settings()
+        while True:
+            if not self.wait(lambda: st.reset is not None or self.closed or
+                             self.send_window(sid) > 0 or not data, timeout):
+                return len(data)
+            if st.reset is not None or self.closed:
+                return len(data)
+            n = min(len(data), self.send_window(sid), 16384)
+            last = n == len(data)
+            self.send(frame(DATA, END_STREAM if last else 0, sid, data[:n]))
+            for w in (0, sid):
+                self.body_sent[w] = self.body_sent.get(w, 0) + n
+            data = data[n:]
+            if last:
+                return 0
 
     def wait(self, pred, timeout=10.0):
         """Pumps until pred() holds or the connection closes or timeout;
@@ -347,6 +402,7 @@ class H2(Conn):
         self.wait(st.done, timeout)
         ok(st.done(), "stream %d: no complete response within %.0fs (%r; goaway %r, closed %s)"
            % (sid, timeout, st, self.goaway, self.closed))
+        eq(self.violations[:3], [], "flow control")
         return st
 
     def get(self, path="/index.html", method="GET", headers=(), authority="localhost",
@@ -676,6 +732,10 @@ def head_has_no_data():
         ok(st.ended, "no END_STREAM")
         st = c.get("/index.html")
         eq(bytes(st.body), INDEX, "a GET after HEAD")
+        st = c.get("/nope", method="HEAD")
+        eq((st.status, st.data_frames), (404, 0), "HEAD of a missing file")
+        want = h1(shared().port, "/nope", method="HEAD")
+        eq(st.header("content-length"), want.header("Content-Length"), "its content-length")
 
 
 @test
@@ -798,6 +858,122 @@ def h2load_thousand_requests():
            "failed errored" % url)
         ok(re.search(r"status codes: 1000 2xx", out), "h2load %s: statuses:\n%s" % (url, out))
         ok("h2" in out, "h2load %s did not speak h2:\n%s" % (url, out[:400]))
+
+
+@test
+def cancelled_download_then_next_stream():
+    """RST_STREAM (CANCEL) in the middle of a large file: what follows on the
+    connection is whole frames, and the next stream's body is exact (the
+    cancelled file's bytes never leak into it), over h2c and TLS."""
+    s = shared()
+    for tls in (False, True):
+        with H2(s.tls_port if tls else s.port, tls=tls,
+                settings=[(S_INITIAL_WINDOW_SIZE, 1 << 20)]) as c:
+            for i in range(3):
+                sid = c.request("/big.bin")
+                st = c.streams[sid]
+                c.wait(lambda: len(st.body) >= 100000 * (i + 1), 10)
+                ok(len(st.body) > 0, "no DATA before the cancel")
+                c.send(rst(sid, CANCEL))
+                nxt = c.get("/mid.bin")
+                ok(bytes(nxt.body) == MID, "%s: the stream after a cancel differs (%d bytes)"
+                   % ("TLS" if tls else "h2c", len(nxt.body)))
+                ok(bytes(st.body) == BIG[:len(st.body)], "the cancelled stream's bytes differ")
+            eq(c.goaway, None, "GOAWAY")
+
+
+@test
+def trickled_window_byte_exact():
+    """A client granting 1000 bytes at a time: DATA never exceeds the
+    window, and the file arrives exact."""
+    with H2(shared().port, settings=[(S_INITIAL_WINDOW_SIZE, 0)], window=0,
+            auto_window=False) as c:
+        sid = c.request("/ranged.bin")
+        st = c.streams[sid]
+        c.wait(lambda: st.headers is not None, 5)
+        eq(st.status, 200, "status")
+        while not st.done() and len(st.body) < len(RANGED):
+            c.grant(0, 1000)
+            c.grant(sid, 1000)
+            have = len(st.body)
+            c.wait(lambda: len(st.body) > have or st.done(), 5)
+            ok(len(st.body) > have, "no DATA after a grant of 1000 bytes (%d so far)" % have)
+        c.wait(st.done, 5)
+        eq(c.violations, [], "flow control")
+        ok(st.ended and bytes(st.body) == RANGED, "the trickled file differs: %r" % st)
+        ok(st.data_frames >= len(RANGED) // 1000, "%d DATA frames for %d grants"
+           % (st.data_frames, len(RANGED) // 1000))
+
+
+@test
+def refused_request_bodies_answered():
+    """Five POSTs with 100 KiB bodies (past the connection's initial window
+    of 64 KiB in all), sent as a client does, within the windows: each is
+    answered 405. A server that wants no more of a body can say so with
+    RST_STREAM NO_ERROR once it answered (RFC 9113 §8.1), or end the
+    connection with GOAWAY NO_ERROR (a stream it did not process is then
+    retried on a new connection); a client doing this is no attacker, so
+    no ENHANCE_YOUR_CALM. A GET is served afterwards."""
+    c = H2(shared().port)
+    try:
+        for i in range(5):
+            if c.goaway is not None or c.closed:
+                c.close()
+                c = H2(shared().port)
+            sid = c.request("/index.html", method="POST", end_stream=False,
+                            headers=[("content-length", str(100 * 1024))])
+            c.send_body(sid, b"p" * (100 * 1024), timeout=3)
+            st = c.streams[sid]
+            c.wait(lambda: st.done() or c.closed, 5)
+            if c.goaway is not None:
+                eq(ERRORS.get(c.goaway[1], c.goaway[1]), "NO_ERROR",
+                   "GOAWAY during POST %d (stream %d, last %d)" % (i, sid, c.goaway[0]))
+                if sid > c.goaway[0] and st.status is None:
+                    c.close()
+                    c = H2(shared().port)       # not processed: retried
+                    st = c.response(c.request("/index.html", method="POST"), 5)
+            eq(st.status, 405, "POST %d: %r" % (i, st))
+            ok(st.reset in (None, NO_ERROR), "POST %d reset with %s" % (i, ERRORS.get(st.reset)))
+        if c.goaway is not None or c.closed:
+            c.close()
+            c = H2(shared().port)
+        st = c.get("/index.html", timeout=5)
+        eq((st.status, bytes(st.body)), (200, INDEX), "GET after the POSTs")
+    finally:
+        c.close()
+
+
+def nfds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+@test
+def abandoned_downloads_release_everything():
+    """Forty connections start the 10 MiB file and hang up mid-stream, half
+    with a TCP reset: the server's descriptors and memory come back to where
+    they were (every session and stream freed)."""
+    import socket as _socket
+    with h2_server(["--workers", "2"], tls=False) as s:
+        with H2(s.port) as c:
+            eq(c.get("/big.bin", timeout=20).status, 200, "a first download")
+        time.sleep(0.3)
+        base_fds, base_rss = nfds(s.pid), rss_kib(s.pid)
+        for i in range(40):
+            c = H2(s.port)
+            sid = c.request("/big.bin")
+            c.wait(lambda: len(c.streams[sid].body) > 50000, 5)
+            if i % 2:
+                c.sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER,
+                                  struct.pack("ii", 1, 0))
+            c.close()
+        limit = base_fds + 2 * 1 + 2        # each worker's file cache may hold big.bin
+        wait_for(lambda: nfds(s.pid) <= limit, 5)
+        ok(nfds(s.pid) <= limit, "the server holds %d descriptors, %d before"
+           % (nfds(s.pid), base_fds))
+        ok(rss_kib(s.pid) - base_rss < 32 * 1024, "RSS grew by %d KiB"
+           % (rss_kib(s.pid) - base_rss))
+        with H2(s.port) as c:
+            eq(c.get("/index.html").status, 200, "served afterwards")
 
 
 # ---------------------------------------------------------------- RFC 9113 §8 validation
@@ -963,7 +1139,8 @@ def streams_beyond_the_limit_refused():
             eq(ERRORS.get(c.goaway[1], c.goaway[1]), "PROTOCOL_ERROR", "GOAWAY code")
         else:
             c.auto_window = True
-            c.send(b"".join(window_update(x, len(MID)) for x in held))
+            for x in held:
+                c.grant(x, len(MID))
             c.wait(lambda: all(c.streams[x].done() for x in held), 10)
             for x in held:
                 ok(bytes(c.streams[x].body) == MID, "held stream %d: %r" % (x, c.streams[x]))
