@@ -662,6 +662,17 @@ def vhosts_by_authority():
                                ("A.TEST", b"site a\n"), ("b.test:%d" % s.port, b"site b\n")):
                 st = c.get("/", authority=auth)
                 eq((st.status, bytes(st.body)), (200, body), ":authority %s" % auth)
+            # No :authority, a Host field instead (RFC 9113 §8.3.1): that Host.
+            sid = c.raw_stream()
+            c.send(headers_frames(sid, block([(":method", "GET"), (":scheme", "http"),
+                                              (":path", "/"), ("host", "b.test")])))
+            st = c.response(sid)
+            eq((st.status, bytes(st.body)), (200, b"site b\n"), "host without :authority")
+            # Both, naming different sites: :authority wins, or the request
+            # is refused; never the Host's site.
+            st = c.get("/", authority="a.test", headers=[("host", "b.test")])
+            ok(st.status in (400, 421) or (st.status == 200 and bytes(st.body) == b"site a\n"),
+               ":authority a.test with host b.test: %r %r" % (st, bytes(st.body)))
             for auth in ("nosuch.test", "_default", "a.test:80x"):
                 want = h1(s.port, "/", host=auth).status
                 eq(c.get("/", authority=auth).status, want,
@@ -783,7 +794,9 @@ def custom_404_page_rules_and_redirects():
 def access_log_line_per_stream():
     with h2_server(tls=False) as s:
         with H2(s.port) as c:
-            sids = [c.request(p) for p in ("/index.html", "/nope", "/mid.bin")]
+            sids = [c.request(p) for p in ("/index.html", "/nope")]
+            sids.append(c.request("/mid.bin", headers=[("user-agent", "h2-client/1.0"),
+                                                        ("referer", "http://r.test/")]))
             sids.append(c.request("/index.html", method="HEAD"))
             for sid in sids:
                 c.response(sid)
@@ -796,6 +809,8 @@ def access_log_line_per_stream():
                          ("HEAD /index.html HTTP/2.0", "200")]), "request lines")
         m = [ACCESS_RE.match(l) for l in lines if "/mid.bin" in l][0]
         eq(m.group("bytes"), str(len(MID)), "bytes of the 256 KiB stream")
+        eq((m.group("ua"), m.group("referer")), ("h2-client/1.0", "http://r.test/"),
+           "user-agent and referer")
 
 
 # ---------------------------------------------------------------- volume
