@@ -19,14 +19,16 @@ SECCOMP_CFLAGS := $(shell pkg-config --cflags libseccomp 2>/dev/null)
 SECCOMP_LIBS := $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
 OPENSSL_CFLAGS := $(shell pkg-config --cflags libssl libcrypto 2>/dev/null)
 OPENSSL_LIBS := $(shell pkg-config --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
+NGHTTP2_CFLAGS := $(shell pkg-config --cflags libnghttp2 2>/dev/null)
+NGHTTP2_LIBS := $(shell pkg-config --libs libnghttp2 2>/dev/null || echo -lnghttp2)
 
 WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
        -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DHERMIT_VERSION='"$(VERSION)"' $(WARN) \
-       -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE $(SECCOMP_CFLAGS) $(OPENSSL_CFLAGS) $(CFLAGS)
+       -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE $(SECCOMP_CFLAGS) $(OPENSSL_CFLAGS) $(NGHTTP2_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -pthread $(LDFLAGS)
-LIBS = $(SECCOMP_LIBS) $(OPENSSL_LIBS)
+LIBS = $(SECCOMP_LIBS) $(OPENSSL_LIBS) $(NGHTTP2_LIBS)
 
 ifeq ($(SANITIZE),1)
 BUILD = build-san
@@ -40,7 +42,7 @@ BIN = hermit
 endif
 
 # Modules: one file per concern (see README "Design notes").
-MODULES = options listen descriptors confine audit server conn transport request resolve \
+MODULES = options listen descriptors confine audit server conn http1 http2 transport request resolve \
           filecache respond rules errorpage listing mime etag range encoding httpdate log keyproc certs tls proxy
 OBJS = $(MODULES:%=$(BUILD)/%.o)
 UNIT_TESTS = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))

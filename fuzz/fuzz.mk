@@ -28,19 +28,19 @@ FUZZ_OBJS = $(FUZZ_MODULES:%=$(FUZZ_BUILD)/%.o)
 FUZZ_SAN = address,undefined
 FUZZ_SAN_FLAGS = $(if $(filter memory,$(FUZZ_SAN)),-fsanitize-memory-track-origins)
 FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -DHERMIT_VERSION='"$(VERSION)"' -DHERMIT_SANITIZER=1 \
-	$(WARN) -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -iquote src $(OPENSSL_CFLAGS)
+	$(WARN) -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all -iquote src $(OPENSSL_CFLAGS) $(NGHTTP2_CFLAGS)
 
 $(FUZZ_BUILD)/%.o: src/%.c src/*.h | $(FUZZ_BUILD)/.dir
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(FUZZ_SAN_FLAGS) -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h fuzz/fuzz_conn.c $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(FUZZ_SAN_FLAGS) -o $@ $< $(FUZZ_OBJS) -ldl
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(FUZZ_SAN_FLAGS) -o $@ $< $(FUZZ_OBJS) -ldl $(NGHTTP2_LIBS)
 
 # fuzz_tls also runs the TLS transport and reads certificates: OpenSSL too.
 FUZZ_TLS_OBJS = $(FUZZ_BUILD)/certs.o $(FUZZ_BUILD)/tls.o
 $(FUZZ_BUILD)/fuzz_tls: fuzz/fuzz_tls.c fuzz/fuzz.h fuzz/fuzz_conn.c $(FUZZ_OBJS) $(FUZZ_TLS_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(FUZZ_SAN_FLAGS) -o $@ $< \
-	    $(FUZZ_OBJS) $(FUZZ_TLS_OBJS) -ldl -pthread $(OPENSSL_LIBS)
+	    $(FUZZ_OBJS) $(FUZZ_TLS_OBJS) -ldl -pthread $(OPENSSL_LIBS) $(NGHTTP2_LIBS)
 
 $(FUZZ_BUILD)/.dir:
 	mkdir -p $(FUZZ_BUILD)

@@ -29,6 +29,10 @@ struct config {
 	   hsts_len 0 without --hsts. Sent on every response over TLS. */
 	char hsts[64];
 	unsigned hsts_len;
+	/* HTTP/2: offered by ALPN on TLS (h2), with prior knowledge on
+	   plain connections (h2c); streams open at once per connection. */
+	int h2, h2c;
+	unsigned h2_max_streams;
 	const int *keyproc_fds;	/* HTTPS: worker i signs through keyproc_fds[i];
 				   NULL without HTTPS listeners */
 };

@@ -16,8 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conn.h"
+#include "connstate.h"
 #include "filecache.h"
+#include "http1.h"
+#include "http2.h"
 #include "limits.h"
 #include "proxy.h"
 #include "request.h"
@@ -26,35 +28,6 @@
 
 static int wait_with_epoll(struct conn_ctx *ctx, struct conn *c, int out);
 
-struct conn {
-	enum source source;		/* SOURCE_CONN; first, see conn.h */
-	struct conn *prev, *next;	/* in ctx->timers[timer] */
-	int64_t deadline;
-	const struct transport *t;
-	struct transport_io io;		/* the descriptors the transport moves bytes on */
-	unsigned char timer;
-	unsigned char readable, writable;
-	unsigned char poll_r, poll_w;	/* 0: a regular file on stdio, always ready */
-	unsigned char watched;		/* registered with epoll (a socket: once it had to wait) */
-	unsigned char out_watched;	/* EPOLLOUT asked for (after the first full send buffer) */
-	unsigned char sndbuf_checks;	/* see size_send_buffer */
-	unsigned char hup;		/* epoll saw the peer's end close: read to EOF */
-	unsigned char eof;		/* the client sent FIN */
-	unsigned char close_after;	/* close once the output is sent */
-	unsigned char linger;		/* ... after a half-close: unread input is likely */
-	unsigned char lingering;	/* half-closed, discarding input until EOF */
-	unsigned char proxy;		/* a PROXY header must come first (PROXY_*) */
-	unsigned discarded;		/* bytes read and dropped while lingering */
-	unsigned requests;
-	unsigned head_request;		/* c->requests when the head timer started */
-	char *in;
-	unsigned in_off, in_len;
-	char *out;
-	unsigned out_sent, out_len;
-	int file_fd;
-	uint64_t file_off, file_end;
-	char peer[48];
-};
 
 static void *
 pool_get(struct buffer_pool *pool)
@@ -171,10 +144,18 @@ timer_set(struct conn_ctx *ctx, struct conn *c, enum timer which, unsigned secon
 		c->head_request = c->requests;
 }
 
+void
+conn_timer(struct conn_ctx *ctx, struct conn *c, enum timer which, unsigned seconds)
+{
+	timer_set(ctx, c, which, seconds);
+}
+
 static void
 conn_close(struct conn_ctx *ctx, struct conn *c)
 {
 	timer_unlink(ctx, c);
+	if (c->h2 != NULL)
+		http2_free(ctx, c);	/* first: a stream's file may be in c->file_fd */
 	if (c->file_fd >= 0)
 		close(c->file_fd);
 	if (c->t->close != NULL)
@@ -367,27 +348,54 @@ read_proxy(struct conn_ctx *ctx, struct conn *c)
 	return wait_with_epoll(ctx, c, 0) == -1 ? -1 : 0;
 }
 
-/* The request line for the log: from the first non-CRLF byte to the end of
- * the line, bounded. */
-static struct slice
-request_line(const char *p, size_t len)
+char *
+conn_out_buffer(struct conn_ctx *ctx, struct conn *c)
 {
-	struct slice s;
-	size_t i = 0, j;
-
-	while (i < len && (p[i] == '\r' || p[i] == '\n'))
-		i++;
-	j = i;
-	while (j < len && j - i < 2048 && p[j] != '\r' && p[j] != '\n')
-		j++;
-	s.p = p + i;
-	s.len = j - i;
-	return s;
+	if (c->out == NULL)
+		c->out = pool_get(&ctx->outpool);
+	return c->out;
 }
 
-static void
-log_response(struct conn_ctx *ctx, struct conn *c, const struct request *req,
-    const char *head, size_t headlen, const struct response *res)
+void *
+conn_scratch_get(struct conn_ctx *ctx)
+{
+	return pool_get(&ctx->outpool);
+}
+
+void
+conn_scratch_put(struct conn_ctx *ctx, void *p)
+{
+	pool_put(&ctx->outpool, p);
+}
+
+void *
+conn_in_get(struct conn_ctx *ctx)
+{
+	return pool_get(&ctx->inpool);
+}
+
+void
+conn_in_put(struct conn_ctx *ctx, void *p)
+{
+	pool_put(&ctx->inpool, p);
+}
+
+void
+conn_respond_env(struct conn_ctx *ctx, struct conn *c, struct respond_env *env)
+{
+	env->cfg = ctx->cfg;
+	env->fc = ctx->files;
+	env->now_ms = ctx->now_ms;
+	env->now = ctx->now;
+	env->date = ctx->date;
+	env->tls = c->t != &transport_plain;	/* the only other transport is TLS */
+	env->http2 = c->h2 != NULL;
+	env->keep_alive_ok = !ctx->stopping && c->requests + 1 < ctx->cfg->max_requests;
+}
+
+void
+conn_log(struct conn_ctx *ctx, struct conn *c, const struct request *req,
+    const char *line, size_t len, const struct response *res)
 {
 	struct access_entry e;
 
@@ -400,7 +408,8 @@ log_response(struct conn_ctx *ctx, struct conn *c, const struct request *req,
 		e.vhost.p = res->vhost[0] ? res->vhost : "-";
 		e.vhost.len = strlen(e.vhost.p);
 	}
-	e.request_line = request_line(head, headlen);
+	e.request_line.p = line;
+	e.request_line.len = len;
 	e.status = res->status;
 	e.body_bytes = res->log_bytes;
 	if (req != NULL) {
@@ -412,79 +421,6 @@ log_response(struct conn_ctx *ctx, struct conn *c, const struct request *req,
 	}
 	e.when = ctx->now;
 	log_access(&ctx->log, &e);
-}
-
-/* Answers every complete request head in the input, into the output
- * buffer. Returns 1 when it produced output, 0 when it needs more input,
- * -1 when the connection must close now. */
-static int
-process(struct conn_ctx *ctx, struct conn *c)
-{
-	const struct config *cfg = ctx->cfg;
-	int produced = 0;
-	struct respond_env env = {
-		.cfg = cfg, .fc = ctx->files, .now_ms = ctx->now_ms, .now = ctx->now,
-		.date = ctx->date,
-		.tls = c->t != &transport_plain,	/* the only other transport is TLS */
-	};
-
-	while (c->in_off < c->in_len && !c->close_after && c->file_fd < 0 &&
-	    OUT_BUFFER_BYTES - c->out_len >= RESPONSE_HEAD_MAX) {
-		const char *p = c->in + c->in_off;
-		size_t avail = c->in_len - c->in_off, n;
-		struct request req;
-		struct response res;
-		int r;
-
-		if (c->out == NULL && (c->out = pool_get(&ctx->outpool)) == NULL)
-			return -1;
-		r = request_parse(p, avail, cfg->max_header_fields, &req);
-		if (r == REQUEST_INCOMPLETE) {
-			if (avail < cfg->max_header_bytes)
-				break;	/* wait for more */
-			r = -request_overflow_status(p, avail);
-		}
-		if (r < 0) {
-			/* Even a refused HEAD gets no body (RFC 9110 §9.3.2). */
-			n = respond_error(&env, -r, 1, request_is_head(p, avail),
-			    c->out + c->out_len, OUT_BUFFER_BYTES - c->out_len, &res);
-			log_response(ctx, c, NULL, p, avail, &res);
-			c->in_off = c->in_len;
-			c->linger = 1;	/* the rest of what it sent is still coming */
-		} else {
-			env.keep_alive_ok = !ctx->stopping && c->requests + 1 < cfg->max_requests;
-			c->requests++;
-			n = respond_request(&env, &req, c->out + c->out_len,
-			    OUT_BUFFER_BYTES - c->out_len, &res);
-			log_response(ctx, c, &req, p, (size_t)r, &res);
-			c->in_off += (unsigned)r;
-			if (req.body)	/* unread, and perhaps not even sent yet */
-				c->linger = 1;
-		}
-		if (n == 0) {	/* cannot happen: RESPONSE_HEAD_MAX is reserved */
-			if (res.body_fd >= 0)
-				close(res.body_fd);
-			return -1;
-		}
-		c->out_len += (unsigned)n;
-		produced = 1;
-		if (res.close) {
-			c->close_after = 1;
-			if (c->in_off < c->in_len)
-				c->linger = 1;
-			c->in_off = c->in_len;	/* nothing after it is answered */
-		}
-		if (res.body_fd >= 0) {
-			c->file_fd = res.body_fd;
-			c->file_off = res.body_off;
-			c->file_end = res.body_off + res.body_len;
-		}
-	}
-	if (c->in_off == c->in_len)
-		c->in_off = c->in_len = 0;
-	if (!produced && c->eof && c->in_len > 0)
-		return -1;	/* the client closed in the middle of a head */
-	return produced;
 }
 
 /* Returns 1 when bytes arrived, 0 when there are none for now (or EOF,
@@ -508,7 +444,7 @@ read_input(struct conn_ctx *ctx, struct conn *c)
 		return 0;
 	n = c->t->recv(&c->io, c->in + c->in_len, space, &drained);
 	if (n > 0) {
-		if (c->in_len == 0 && c->timer == TIMER_IDLE)	/* first byte of a new head */
+		if (c->in_len == 0 && c->timer == TIMER_IDLE && c->h2 == NULL)	/* a new head */
 			timer_set(ctx, c, TIMER_HEAD, ctx->cfg->header_timeout);
 		c->in_len += (unsigned)n;
 		/* Drained, unless the peer has also closed: edge-triggered
@@ -647,8 +583,10 @@ flush(struct conn_ctx *ctx, struct conn *c)
 		c->file_off += (uint64_t)n;
 		progress = 1;
 		if (c->file_off == c->file_end) {
-			close(c->file_fd);
+			if (!c->file_borrowed)
+				close(c->file_fd);
 			c->file_fd = -1;
+			c->file_borrowed = 0;
 		}
 	}
 out:
@@ -676,6 +614,11 @@ wait_for_input(struct conn_ctx *ctx, struct conn *c)
 	/* A TLS read may be waiting for room to write handshake bytes. */
 	if (wait_with_epoll(ctx, c, c->out_watched | (c->io.want == TRANSPORT_WANT_WRITE)) == -1)
 		return -1;
+	if (c->h2 != NULL) {
+		http2_wait(ctx, c);
+		release_buffers(ctx, c);	/* the session consumed all input */
+		return 0;
+	}
 	if (c->in_len > c->in_off) {
 		if (c->timer != TIMER_HEAD || c->head_request != c->requests)
 			timer_set(ctx, c, TIMER_HEAD, ctx->cfg->header_timeout);
@@ -734,6 +677,27 @@ start_linger(struct conn_ctx *ctx, struct conn *c)
 	return discard_input(ctx, c);
 }
 
+/* Does the connection speak HTTP/2? TLS says so by ALPN; a plain one,
+ * with --h2c, by starting with the client preface. Returns 1 (then
+ * started), 0 for HTTP/1.x, -1 to wait for more bytes, -2 out of memory. */
+static int
+choose_http2(struct conn_ctx *ctx, struct conn *c)
+{
+	size_t n = c->in_len - c->in_off;
+
+	if (c->t->alpn_h2 != NULL) {
+		if (!c->t->alpn_h2(&c->io))
+			return 0;
+	} else if (!ctx->cfg->h2c)
+		return 0;
+	else if (memcmp(c->in + c->in_off, HTTP2_PREFACE,
+	    n < HTTP2_PREFACE_LEN ? n : HTTP2_PREFACE_LEN) != 0)
+		return 0;
+	else if (n < HTTP2_PREFACE_LEN)
+		return c->eof ? 0 : -1;
+	return http2_start(ctx, c) == 0 ? 1 : -2;
+}
+
 static void
 run(struct conn_ctx *ctx, struct conn *c)
 {
@@ -764,12 +728,21 @@ run(struct conn_ctx *ctx, struct conn *c)
 				return;
 			break;
 		}
-		if ((r = process(ctx, c)) < 0)
+		if (c->h2 == NULL && c->requests == 0 && c->in_len > c->in_off &&
+		    (r = choose_http2(ctx, c)) != 0) {
+			if (r == -2)
+				break;
+			if (r == -1)
+				goto more;
+		}
+		r = c->h2 != NULL ? http2_process(ctx, c) : http1_process(ctx, c);
+		if (r < 0)
 			break;
 		if (r > 0)
 			continue;
-		if (c->eof)
+		if (c->eof || (c->h2 != NULL && http2_finished(c)))
 			break;
+more:
 		if (!c->readable) {
 			if (wait_for_input(ctx, c) == -1)
 				break;
@@ -838,7 +811,12 @@ conn_stop_all(struct conn_ctx *ctx)
 		struct conn *c = ctx->timers[t].head, *next;
 		for (; c != NULL; c = next) {
 			next = c->next;
-			if (c->lingering)
+			if (c->h2 != NULL) {
+				/* GOAWAY: open streams finish within the grace. */
+				http2_stop(ctx, c);
+				c->readable = 1;
+				run(ctx, c);
+			} else if (c->lingering)
 				conn_close(ctx, c);	/* its response is out */
 			else if (c->out_len > c->out_sent || c->file_fd >= 0)
 				c->close_after = 1;	/* finish this response, then close */

@@ -85,6 +85,11 @@
 #define DEFAULT_TICKET_PERIOD 3600
 #define MAX_TICKET_PERIOD 86400
 
+/* HTTP/2 (see http2.h). Streams open at once on a connection: browsers
+ * ask for about 100 at a time, and nginx and h2o allow 100 and 128. */
+#define DEFAULT_H2_MAX_STREAMS 100
+#define MAX_H2_MAX_STREAMS 1000
+
 /* Spare buffers a worker keeps for reuse instead of returning them to malloc. */
 #define BUFFER_POOL_KEEP 64
 

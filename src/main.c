@@ -31,6 +31,7 @@
 #include "certs.h"
 #include "config.h"
 #include "filecache.h"
+#include "http2.h"
 #include "confine.h"
 #include "keyproc.h"
 #include "descriptors.h"
@@ -198,6 +199,9 @@ config_from(struct config *cfg, const struct options *o, int rootfd)
 	cfg->send_timeout = o->send_timeout;
 	cfg->grace = o->grace;
 	cfg->redirect_https = o->redirect_https;
+	cfg->h2 = !o->no_h2;
+	cfg->h2c = o->h2c;
+	cfg->h2_max_streams = o->h2_max_streams;
 	cfg->https_port = o->https_port;
 	if (o->hsts)
 		cfg->hsts_len = (unsigned)snprintf(cfg->hsts, sizeof(cfg->hsts),
@@ -294,6 +298,7 @@ tls_gather(const struct options *o, const struct confine *cf, struct keyproc *kp
 		if ((keys[i] = keyproc_pkey(kp, i)) == NULL)
 			die("%s %s: the key process's key cannot be used",
 			    certs.pair[i].key_label, certs.pair[i].key_path);
+	tls_offer_h2(!o->no_h2);
 	if (tls_context_new(&certs, keys, o->tls_min, o->tls_tickets, why, sizeof(why)) == -1)
 		die("%s", why);
 	for (unsigned i = 0; i < certs.n; i++)
@@ -328,6 +333,8 @@ main(int argc, char **argv)
 	 * tls_gather() passes here. */
 	if (certs_given(&o) && tls_init(why, sizeof(why)) == -1)
 		die("%s", why);
+	if (http2_init() == -1)
+		die("HTTP/2: out of memory");
 
 	/* 2. Gather: identity, sockets, root, tables. */
 	memset(&cf, 0, sizeof(cf));

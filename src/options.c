@@ -24,7 +24,8 @@ enum {
 	OPT_MIME_TYPES, OPT_ACCESS_LOG, OPT_HIDE_VERSION, OPT_NO_CHROOT,
 	OPT_REQUIRE, OPT_SECCOMP_DEBUG, OPT_AUDIT, OPT_AUDIT_WITHOUT,
 	OPT_LISTEN_TLS, OPT_CERT, OPT_KEY, OPT_TLS_MIN, OPT_TLS, OPT_CERTS, OPT_TLS_TICKETS,
-	OPT_REDIRECT_HTTPS, OPT_HSTS, OPT_PROXY_PROTOCOL, OPT_LISTING
+	OPT_REDIRECT_HTTPS, OPT_HSTS, OPT_PROXY_PROTOCOL, OPT_LISTING, OPT_NO_H2, OPT_H2C,
+	OPT_H2_MAX_STREAMS
 };
 
 static const struct option longopts[] = {
@@ -38,6 +39,9 @@ static const struct option longopts[] = {
 	{ "tls", no_argument, NULL, OPT_TLS },
 	{ "redirect-https", optional_argument, NULL, OPT_REDIRECT_HTTPS },
 	{ "hsts", required_argument, NULL, OPT_HSTS },
+	{ "no-h2", no_argument, NULL, OPT_NO_H2 },
+	{ "h2c", no_argument, NULL, OPT_H2C },
+	{ "h2-max-streams", required_argument, NULL, OPT_H2_MAX_STREAMS },
 	{ "stdio", no_argument, NULL, OPT_STDIO },
 	{ "proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL },
 	{ "vhosts", no_argument, NULL, OPT_VHOSTS },
@@ -106,6 +110,10 @@ options_usage(void)
 "                           /.well-known/acme-challenge/ (served as usual)\n"
 "      --hsts SECONDS       Strict-Transport-Security: max-age=SECONDS on\n"
 "                           every HTTPS response (0 to %u)\n"
+"      --no-h2              HTTPS offers HTTP/1.1 alone (default: ALPN h2\n"
+"                           first, then http/1.1)\n"
+"      --h2c                HTTP/2 with prior knowledge on plain connections\n"
+"                           (a client preface first; others stay HTTP/1.1)\n"
 "\n"
 "Content:\n"
 "      --vhosts             serve ROOT/HOST/... by the Host header;\n"
@@ -122,7 +130,8 @@ options_usage(void)
 "      --max-connections N  open connections; more get 503 [%d]\n"
 "      --max-header-bytes N request head size [%d]\n"
 "      --max-header-fields N header fields per request [%d]\n"
-"      --max-requests N     requests per connection [%d]\n"
+"      --max-requests N     requests per connection (HTTP/2: streams) [%d]\n"
+"      --h2-max-streams N   concurrent HTTP/2 streams per connection [%d]\n"
 "      --header-timeout S   seconds to receive a request head [%d]\n"
 "      --idle-timeout S     seconds an idle keep-alive connection stays [%d]\n"
 "      --send-timeout S     seconds a response may make no progress [%d]\n"
@@ -146,7 +155,7 @@ options_usage(void)
 "  -h, --help               this text\n"
 "  -V, --version            the version\n",
 	    MAX_HSTS_SECONDS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_HEADER_BYTES,
-	    DEFAULT_MAX_HEADER_FIELDS, DEFAULT_MAX_REQUESTS,
+	    DEFAULT_MAX_HEADER_FIELDS, DEFAULT_MAX_REQUESTS, DEFAULT_H2_MAX_STREAMS,
 	    DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_SEND_TIMEOUT,
 	    DEFAULT_GRACE_PERIOD);
 }
@@ -206,6 +215,7 @@ options_parse(int argc, char **argv, struct options *o)
 	o->grace = DEFAULT_GRACE_PERIOD;
 	o->tls_min = 12;
 	o->tls_tickets = DEFAULT_TICKET_PERIOD;
+	o->h2_max_streams = DEFAULT_H2_MAX_STREAMS;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":l:hV", longopts, &idx)) != -1) {
@@ -264,6 +274,11 @@ options_parse(int argc, char **argv, struct options *o)
 			o->hsts_seconds = number("hsts", optarg, 0, MAX_HSTS_SECONDS);
 			break;
 		case OPT_STDIO: o->stdio = 1; break;
+		case OPT_NO_H2: o->no_h2 = 1; break;
+		case OPT_H2C: o->h2c = 1; break;
+		case OPT_H2_MAX_STREAMS:
+			o->h2_max_streams = number("h2-max-streams", optarg, 1, MAX_H2_MAX_STREAMS);
+			break;
 		case OPT_PROXY_PROTOCOL: o->proxy_protocol = 1; break;
 		case OPT_VHOSTS: o->vhosts = 1; break;
 		case OPT_LISTING: o->listing = 1; break;

@@ -25,6 +25,9 @@ struct options {
 	int redirect_https;	/* --redirect-https[=PORT] */
 	unsigned https_port;	/* its PORT, 443 unless given */
 	int hsts;		/* --hsts given */
+	int no_h2;		/* --no-h2: TLS offers http/1.1 alone */
+	int h2c;		/* --h2c: HTTP/2 with prior knowledge on plain connections */
+	unsigned h2_max_streams;	/* --h2-max-streams */
 	unsigned hsts_seconds;
 	int stdio;		/* --stdio: one connection on fd 0/1 */
 	int stdio_tls;		/* --tls: that connection speaks TLS */

@@ -216,6 +216,24 @@ first_wins(struct slice *v, const unsigned char *p, const unsigned char *end)
 		set_value(v, p, end);
 }
 
+/* The fields of which hermit only reads the first, repeated or not. */
+static void
+keep_first(struct request *req, enum field f, const unsigned char *p, const unsigned char *end)
+{
+	struct slice *v;
+
+	switch (f) {
+	case F_IF_NONE_MATCH: v = &req->if_none_match; break;
+	case F_IF_MODIFIED_SINCE: v = &req->if_modified_since; break;
+	case F_IF_RANGE: v = &req->if_range; break;
+	case F_ACCEPT_ENCODING: v = &req->accept_encoding; break;
+	case F_USER_AGENT: v = &req->user_agent; break;
+	case F_REFERER: v = &req->referer; break;
+	default: return;
+	}
+	first_wins(v, p, end);
+}
+
 static const char root_path[] = "/";
 
 /*
@@ -456,23 +474,8 @@ request_parse(const char *buf, size_t len, unsigned max_fields, struct request *
 			seen_coding = 1;
 			req->body = 1;
 			break;
-		case F_IF_NONE_MATCH:
-			first_wins(&req->if_none_match, s, vend);
-			break;
-		case F_IF_MODIFIED_SINCE:
-			first_wins(&req->if_modified_since, s, vend);
-			break;
-		case F_IF_RANGE:
-			first_wins(&req->if_range, s, vend);
-			break;
-		case F_ACCEPT_ENCODING:
-			first_wins(&req->accept_encoding, s, vend);
-			break;
-		case F_USER_AGENT:
-			first_wins(&req->user_agent, s, vend);
-			break;
-		case F_REFERER:
-			first_wins(&req->referer, s, vend);
+		default:
+			keep_first(req, f, s, vend);
 			break;
 		}
 	}
@@ -515,4 +518,86 @@ request_is_head(const char *buf, size_t len)
 	while (i + 1 < len && buf[i] == '\r' && buf[i + 1] == '\n')
 		i += 2;
 	return len - i >= 5 && memcmp(buf + i, "HEAD ", 5) == 0;
+}
+
+/*
+ * The same request from fields one by one (HTTP/2, whose framing has
+ * already delimited and validated them, RFC 9113 §8.2.1).
+ */
+void
+request_begin(struct request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->method = METHOD_UNKNOWN;
+	req->minor_version = 1;
+	req->keep_alive = 1;
+}
+
+int
+request_set_method(struct request *req, const char *name, size_t len)
+{
+	const unsigned char *m = (const unsigned char *)name;
+
+	for (size_t i = 0; i < len; i++)
+		if (!(cls[m[i]] & C_TCHAR))
+			return -400;
+	req->method = len > 0 ? method_of(m, len) : METHOD_UNKNOWN;
+	req->method_name.p = name;
+	req->method_name.len = len;
+	return 0;
+}
+
+int
+request_set_target(struct request *req, const char *target, size_t len)
+{
+	const unsigned char *t = (const unsigned char *)target, *question;
+	struct slice authority = { NULL, 0 };
+
+	if (len == 0 || (t[0] != '/' && !(len == 1 && t[0] == '*')))
+		return -400;	/* origin-form or "*" only (RFC 9113 §8.3.1) */
+	for (size_t i = 0; i < len; i++)
+		if (!TARGET_CHAR(t[i]))
+			return -400;
+	question = memchr(t, '?', len);
+	req->target.p = target;
+	req->target.len = len;
+	return parse_target(t, len, question, req->method_name.len == 7 &&
+	    memcmp(req->method_name.p, "OPTIONS", 7) == 0, req, &authority);
+}
+
+int
+request_add_field(struct request *req, const char *name, size_t nlen, const char *value,
+    size_t vlen)
+{
+	const unsigned char *s = (const unsigned char *)value, *end = s + vlen;
+	enum field f = field_of((const unsigned char *)name, nlen);
+	long length;
+
+	req->nfields++;
+	switch (f) {
+	case F_HOST:
+		first_wins(&req->host, s, end);
+		break;
+	case F_RANGE:
+		if (req->range.p != NULL)
+			return -400;
+		set_value(&req->range, s, end);
+		break;
+	case F_CONTENT_LENGTH:
+		if ((length = content_length(s, end)) < 0)
+			return -400;
+		if (length > 0) {
+			if (req->method == METHOD_GET || req->method == METHOD_HEAD)
+				return -400;
+			req->body = 1;
+		}
+		break;
+	case F_CONNECTION:
+	case F_TRANSFER_ENCODING:	/* the framing refused them */
+		break;
+	default:
+		keep_first(req, f, s, end);
+		break;
+	}
+	return 0;
 }

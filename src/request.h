@@ -86,4 +86,19 @@ int request_overflow_status(const char *buf, size_t len);
  * 9110 §9.3.2). Reads at most len bytes; no allocation. */
 int request_is_head(const char *buf, size_t len);
 
+/*
+ * HTTP/2 builds the same struct from its fields (http2.c): the framing
+ * has delimited them and refused connection-specific ones. After
+ * request_begin(): the method, then the target (the origin-form or "*",
+ * VCHAR bytes only), then each regular field; host is :authority or,
+ * without it, the first Host field. Each returns 0 or -400; the slices
+ * point at the caller's bytes. A Content-Length other than 0 with GET or
+ * HEAD is -400, as in HTTP/1.1.
+ */
+void request_begin(struct request *req);
+int request_set_method(struct request *req, const char *name, size_t len);
+int request_set_target(struct request *req, const char *target, size_t len);
+int request_add_field(struct request *req, const char *name, size_t nlen, const char *value,
+    size_t vlen);
+
 #endif

@@ -41,8 +41,18 @@ struct site {
 static struct site *sites;
 static unsigned nsites;
 
-/* The ALPN protocols hermit speaks, in wire format. */
-static const unsigned char alpn_http11[] = "\x08http/1.1";
+/* The ALPN protocols hermit speaks, in wire format, in its order of
+ * preference; h2 left out with --no-h2. */
+static const unsigned char alpn_both[] = "\x02h2\x08http/1.1";
+static const unsigned char *alpn_ours = alpn_both + 3;
+static unsigned alpn_ours_len = sizeof(alpn_both) - 1 - 3;
+
+void
+tls_offer_h2(int on)
+{
+	alpn_ours = on ? alpn_both : alpn_both + 3;
+	alpn_ours_len = sizeof(alpn_both) - 1 - (on ? 0 : 3);
+}
 
 int
 tls_init(char *why, size_t whysize)
@@ -75,9 +85,9 @@ alpn_select(SSL *s, const unsigned char **out, unsigned char *outlen,
 
 	(void)s;
 	(void)arg;
-	/* Only http/1.1: a client offering h2 alone would misread an
-	 * HTTP/1.1 answer, so it is told at once. */
-	if (SSL_select_next_proto(&sel, outlen, alpn_http11, sizeof(alpn_http11) - 1,
+	/* The server's preference first. A client that offers nothing
+	 * hermit speaks would misread any answer, so it is told at once. */
+	if (SSL_select_next_proto(&sel, outlen, alpn_ours, alpn_ours_len,
 	    in, inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	*out = sel;
@@ -643,6 +653,18 @@ tls_input_waiting(struct transport_io *io)
 	return recv(io->rfd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
+static int
+tls_alpn_h2(struct transport_io *io)
+{
+	const unsigned char *p;
+	unsigned len;
+
+	if (io->tls == NULL)
+		return 0;
+	SSL_get0_alpn_selected(io->tls, &p, &len);
+	return len == 2 && memcmp(p, "h2", 2) == 0;
+}
+
 static void
 tls_close(struct transport_io *io)
 {
@@ -668,4 +690,5 @@ const struct transport transport_tls = {
 	.shutdown_write = tls_shutdown_write,
 	.input_waiting = tls_input_waiting,
 	.close = tls_close,
+	.alpn_h2 = tls_alpn_h2,
 };

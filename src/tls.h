@@ -67,6 +67,10 @@ const char *tls_describe(char *out, size_t size);
 
 void tls_context_free(void);
 
+/* ALPN: offer h2 before http/1.1 (on), or http/1.1 alone. Before
+ * tls_context_new(); http/1.1 alone unless called. */
+void tls_offer_h2(int on);
+
 extern const struct transport transport_tls;
 
 #endif

@@ -14,6 +14,8 @@
  *                  file ended early (it shrank), or -1 with errno.
  *   shutdown_write the end of output (FIN; with TLS, close_notify first).
  *   input_waiting  the client has sent bytes not read yet (a peek).
+ *   alpn_h2        (optional, NULL for plain) whether the client and
+ *                  server agreed on HTTP/2 (TLS: ALPN "h2").
  *   close          (optional, NULL for plain) frees what the transport
  *                  holds for the connection; conn calls it before closing
  *                  the descriptors.
@@ -49,6 +51,7 @@ struct transport {
 	int (*shutdown_write)(struct transport_io *io);
 	int (*input_waiting)(struct transport_io *io);
 	void (*close)(struct transport_io *io);
+	int (*alpn_h2)(struct transport_io *io);
 };
 
 extern const struct transport transport_plain;

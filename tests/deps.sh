@@ -8,7 +8,7 @@
 # pkg-config, or without it in the default paths); names each missing -dev
 # package. Needs no dpkg: the build runs it.
 set -eu
-build="gcc make pkg-config libseccomp-dev libssl-dev"
+build="gcc make pkg-config libseccomp-dev libssl-dev libnghttp2-dev"
 deb="$build debhelper dpkg-dev"
 test="$deb lintian python3 curl openssl wrk ucspi-tcp daemontools runit s6 util-linux procps iproute2 clang libclang-rt-14-dev valgrind systemd-container debootstrap slowhttptest pebble certbot testssl.sh sslscan haproxy hugo nghttp2-client python3-h2"
 
@@ -25,6 +25,7 @@ libs() {
 	done <<-LIBS
 	libseccomp seccomp.h libseccomp-dev libseccomp
 	libssl openssl/ssl.h libssl-dev OpenSSL 3
+	libnghttp2 nghttp2/nghttp2.h libnghttp2-dev libnghttp2
 	LIBS
 	return $bad
 }

@@ -203,15 +203,17 @@ def refused_body_lingers_then_closes():
 def alpn():
     port = shared().port
     with tls_conn(port, client_ctx(alpn=("h2", "http/1.1"))) as c:
-        eq(c.sock.selected_alpn_protocol(), "http/1.1", "ALPN with h2 offered first")
+        eq(c.sock.selected_alpn_protocol(), "h2", "ALPN with h2 offered first")
+    with tls_conn(port, client_ctx(alpn=("http/1.1",))) as c:
+        eq(c.sock.selected_alpn_protocol(), "http/1.1", "ALPN with http/1.1 alone")
         eq(c.request("GET", "/index.html").status, 200, "status")
     with tls_conn(port, client_ctx(alpn=None)) as c:
         eq(c.sock.selected_alpn_protocol(), None, "no ALPN offered: none chosen")
         eq(c.request("GET", "/index.html").body, INDEX, "served without ALPN")
     try:
-        with tls_conn(port, client_ctx(alpn=("h2",))) as c:
+        with tls_conn(port, client_ctx(alpn=("spdy/3.1",))) as c:
             c.request("GET", "/index.html")
-        raise AssertionError("a client offering only h2 was served")
+        raise AssertionError("a client offering only spdy/3.1 was served")
     except ssl.SSLError as e:
         ok("no application protocol" in str(e).lower(), "alert: %s" % e)
 
@@ -221,7 +223,7 @@ def curl_https():
     r = curl("--cacert", pki("ec.crt"), "--resolve", "localhost:%d:127.0.0.1" % shared().port,
              "-w", "%{http_version}", "https://localhost:%d/index.html" % shared().port)
     eq(r.returncode, 0, "curl exit status (%r)" % r.stderr)
-    eq(r.stdout, INDEX + b"1.1", "curl body and HTTP version")
+    eq(r.stdout, INDEX + b"2", "curl body and HTTP version (h2 by ALPN)")
 
 
 @test
