@@ -150,6 +150,7 @@ class Stream:
         self.ended = False
         self.reset = None       # the RST_STREAM error code
         self.trailers = None
+        self.method = None
 
     @property
     def status(self):
@@ -178,10 +179,12 @@ class H2(Conn):
     tls: over TLS with ALPN h2 (alpn= to offer others); sock: an already
     connected socket (--stdio). settings: the client's SETTINGS; window: how
     far to open the connection window at once; auto_window: give back
-    flow-control credit for every DATA frame (a client that reads)."""
+    flow-control credit for every DATA frame (a client that reads);
+    prefix: bytes before the preface (a PROXY protocol header)."""
 
     def __init__(self, port=None, tls=False, sock=None, settings=None, window=16 << 20,
-                 auto_window=True, timeout=10.0, preface=True, rcvbuf=None, alpn=("h2",)):
+                 auto_window=True, timeout=10.0, preface=True, rcvbuf=None, alpn=("h2",),
+                 prefix=b""):
         if sock is None:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             if rcvbuf:
@@ -210,17 +213,20 @@ class H2(Conn):
         self.auto_window = auto_window
         self._hb = None                 # (sid, flags, block so far) in a header block
         self.send_failed = False
+        self.stalled = set()            # streams given no credit back
+        self.largest_data = 0
         # Flow control both ways: what the server may still send (checked
         # against every DATA frame: self.violations) and what it granted.
         if settings is None:
             settings = [(S_ENABLE_PUSH, 0), (S_INITIAL_WINDOW_SIZE, 1 << 20)]
         self.initial_window = dict(settings).get(S_INITIAL_WINDOW_SIZE, 65535)
+        self.max_frame = dict(settings).get(S_MAX_FRAME_SIZE, 16384)
         self.recv_windows = {0: 65535 + (window if preface else 0)}
         self.violations = []
         self.granted = {0: 0}           # WINDOW_UPDATE increments from the server
         self.body_sent = {0: 0}
         if preface:
-            out = PREFACE + settings_frame(settings)
+            out = prefix + PREFACE + settings_frame(settings)
             if window:
                 out += window_update(0, window)
             self.send(out)
@@ -239,6 +245,7 @@ class H2(Conn):
         sid = self.next_sid
         self.next_sid += 2
         self.streams[sid] = Stream()
+        self.streams[sid].method = method
         self.send(headers_frames(sid, block(req_headers(path, method, authority, scheme,
                                                          headers)), end_stream))
         return sid
@@ -344,12 +351,13 @@ class H2(Conn):
                 if self.recv_windows[w] < 0:
                     self.violations.append("DATA of %d bytes on stream %d past the window "
                                            "of %s" % (len(payload), sid, w or "the connection"))
-            if len(payload) > 16384:
-                self.violations.append("DATA of %d bytes > SETTINGS_MAX_FRAME_SIZE"
-                                       % len(payload))
+            if len(payload) > self.max_frame:
+                self.violations.append("DATA of %d bytes > SETTINGS_MAX_FRAME_SIZE %d"
+                                       % (len(payload), self.max_frame))
+            self.largest_data = max(self.largest_data, len(payload))
             if self.auto_window and payload:
                 reply += self.grant(0, len(payload), send=False)
-                if not st.ended:
+                if not st.ended and sid not in self.stalled:
                     reply += self.grant(sid, len(payload), send=False)
         elif ftype == WINDOW_UPDATE:
             self.granted[sid] = self.granted.get(sid, 0) + \
@@ -408,6 +416,9 @@ class H2(Conn):
         ok(st.done(), "stream %d: no complete response within %.0fs (%r; goaway %r, closed %s)"
            % (sid, timeout, st, self.goaway, self.closed))
         eq(self.violations[:3], [], "flow control")
+        cl = st.header("content-length")
+        if st.ended and cl is not None and st.method != "HEAD" and st.status != 304:
+            eq(len(st.body), int(cl), "stream %d: body length against its content-length" % sid)
         return st
 
     def get(self, path="/index.html", method="GET", headers=(), authority="localhost",
@@ -459,6 +470,8 @@ def make_root():
         ".env": b"KEY=1\n",
         "sub/index.html": b"sub\n",
         "sub/page.html": b"page\n",
+        "list/a.txt": b"a\n",
+        "list/b.txt": b"b\n",
     }, root)
     os.symlink(os.path.join(base, "outside.txt"), os.path.join(root, "link-out"))
     os.symlink("index.html", os.path.join(root, "link-in"))
@@ -488,7 +501,7 @@ SHARED = None
 def shared():
     global SHARED
     if SHARED is None:
-        SHARED = h2_server(["--workers", "2"], keep=True)
+        SHARED = h2_server(["--workers", "2", "--listing", "--hsts", "600"], keep=True)
     return SHARED
 
 
@@ -818,6 +831,49 @@ def access_log_line_per_stream():
            "user-agent and referer")
 
 
+@test
+def hsts_and_listing():
+    s = shared()
+    with H2(s.tls_port, tls=True) as c:
+        st = c.get("/index.html", scheme="https")
+        eq(st.header("strict-transport-security"), "max-age=600", "HSTS over h2 on TLS")
+    with H2(s.port) as c:
+        st = c.get("/index.html")
+        eq(st.header("strict-transport-security"), None, "HSTS over h2c")
+        st = c.get("/list/")
+        want = h1(s.port, "/list/")
+        eq((st.status, bytes(st.body)), (want.status, want.body), "the listing as HTTP/1.1's")
+        ok(b"a.txt" in st.body, "a.txt not listed")
+
+
+@test
+def proxy_protocol_then_preface():
+    with h2_server(["--proxy-protocol"], tls=False) as s:
+        with H2(s.port, prefix=b"PROXY TCP4 203.0.113.5 192.0.2.80 56324 80\r\n") as c:
+            eq(c.get("/index.html").status, 200, "h2c after a PROXY header")
+        with H2(s.port) as c:
+            c.wait(lambda: c.closed, 5)
+            ok(c.closed and not any(f[0] == HEADERS for f in c.frames),
+               "a preface without the PROXY header served")
+        lines = wait_for(lambda: [l for l in s.access_lines() if "HTTP/2.0" in l], 5) or []
+        eq(len(lines), 1, "access lines: %r" % s.access_lines())
+        ok(lines[0].startswith("203.0.113.5 "), "the proxied address: %r" % lines[0])
+
+
+@test
+def redirect_https_over_h2c():
+    tls_port = free_port()
+    with h2_server(["--redirect-https=%d" % tls_port], tls=False) as s:
+        want = h1(s.port, "/index.html")
+        with H2(s.port) as c:
+            st = c.get("/index.html")
+            eq((st.status, st.header("location")), (want.status, want.header("Location")),
+               "redirect as HTTP/1.1's")
+            eq(st.status, 301, "status")
+            st = c.get("/.well-known/acme-challenge/nope")
+            eq(st.status, 404, "the ACME path is served, not redirected")
+
+
 # ---------------------------------------------------------------- volume
 
 @test(timeout=60)
@@ -994,6 +1050,89 @@ def abandoned_downloads_release_everything():
            % (rss_kib(s.pid) - base_rss))
         with H2(s.port) as c:
             eq(c.get("/index.html").status, 200, "served afterwards")
+
+
+@test(timeout=60)
+def larger_frames_when_the_client_allows():
+    s = shared()
+    for tls in (False, True):
+        with H2(s.tls_port if tls else s.port, tls=tls,
+                settings=[(S_ENABLE_PUSH, 0), (S_INITIAL_WINDOW_SIZE, 1 << 22),
+                          (S_MAX_FRAME_SIZE, 1 << 16)]) as c:
+            st = c.get("/big.bin", timeout=40, scheme="https" if tls else "http")
+            ok(bytes(st.body) == BIG, "%s: 10 MiB with 64 KiB frames differs (%d bytes)"
+               % ("TLS" if tls else "h2c", len(st.body)))
+
+
+@test
+def a_stalled_stream_holds_no_other():
+    """One stream's window left shut: the others on the connection finish;
+    once it opens, the stalled one finishes exact."""
+    with H2(shared().port) as c:
+        a = c.next_sid
+        c.stalled.add(a)
+        c.request("/big.bin")
+        sa = c.streams[a]
+        c.wait(lambda: len(sa.body) >= c.initial_window, 10)
+        eq(len(sa.body), c.initial_window, "bytes before the window shut")
+        b, d = c.request("/mid.bin"), c.request("/index.html")
+        sb, sd = c.response(b), c.response(d)
+        ok(bytes(sb.body) == MID and bytes(sd.body) == INDEX, "the other streams' bodies")
+        ok(not sa.done(), "the stalled stream ended: %r" % sa)
+        c.stalled.discard(a)
+        c.grant(a, len(BIG))
+        c.response(a, 30)
+        ok(bytes(sa.body) == BIG, "the stalled stream differs (%d bytes)" % len(sa.body))
+
+
+@test
+def header_block_padded_prioritized_and_split():
+    """A request's header block in a padded HEADERS frame with priority
+    fields, then in three CONTINUATION frames (nghttp2 takes at most 8):
+    answered as usual."""
+    with H2(shared().port) as c:
+        sid = c.raw_stream()
+        c.streams[sid].method = "GET"
+        hb = block(req_headers("/ranged.bin", extra=[("range", "bytes=0-9")]))
+        first, rest = hb[:7], hb[7:]
+        pad = 9
+        out = frame(HEADERS, END_STREAM | PADDED | PRIO, sid,
+                    bytes([pad]) + struct.pack(">IB", 0, 200) + first + b"\0" * pad)
+        third = len(rest) // 3 + 1
+        pieces = [rest[i:i + third] for i in range(0, len(rest), third)]
+        for i, p in enumerate(pieces):
+            out += frame(CONTINUATION, END_HEADERS if i == len(pieces) - 1 else 0, sid, p)
+        c.send(out)
+        st = c.response(sid)
+        eq((st.status, bytes(st.body)), (206, RANGED[:10]), "answer")
+
+
+@test
+def stream_id_misuse():
+    """HEADERS on a stream id already used, on an even one, on one lower
+    than the last: never answered. RFC 9113 §5.1.1 makes it a connection
+    error; nghttp2 says so (GOAWAY PROTOCOL_ERROR or STREAM_CLOSED) only
+    while it still holds the stream, and otherwise ignores the block: then
+    the connection serves the next stream."""
+    s = shared()
+    for what, sid in (("a used stream id", 1), ("an even stream id", 2),
+                      ("a lower stream id", 3)):
+        with H2(s.port) as c:
+            for _ in range(3 if what == "a lower stream id" else 1):
+                c.get("/index.html")            # streams 1 (3, 5)
+            before = len(c.frames)
+            c.send(headers_frames(sid, GET_BLOCK))
+            c.wait(lambda: c.closed, 1)
+            answered = [f for f in c.frames[before:] if f[0] == HEADERS and f[2] == sid]
+            eq(answered, [], "%s: answered" % what)
+            if c.goaway is not None:
+                ok(ERRORS.get(c.goaway[1]) in ("PROTOCOL_ERROR", "STREAM_CLOSED"),
+                   "%s: GOAWAY %s" % (what, ERRORS.get(c.goaway[1], c.goaway[1])))
+                ok(c.wait(lambda: c.closed, 3), "%s: open after GOAWAY" % what)
+            else:
+                eq(c.get("/index.html").status, 200, "%s: the next stream" % what)
+    with H2(s.port) as c:
+        eq(c.get("/index.html").status, 200, "a new connection")
 
 
 # ---------------------------------------------------------------- RFC 9113 §8 validation
@@ -1515,6 +1654,29 @@ def idle_streams_closed():
 
 
 # ---------------------------------------------------------------- SIGTERM
+
+@test(timeout=30)
+def sigterm_idle_connection_closed_at_once():
+    """SIGTERM with an idle HTTP/2 connection: GOAWAY NO_ERROR at once, the
+    connection ends, and the server exits without waiting out --grace."""
+    s = h2_server(["--grace", "10"], tls=False)
+    try:
+        c = H2(s.port)
+        sid = c.request("/index.html")
+        c.response(sid)
+        t0 = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        c.wait(lambda: c.closed, 5)
+        ok(c.goaway is not None, "no GOAWAY after SIGTERM")
+        eq(ERRORS.get(c.goaway[1], c.goaway[1]), "NO_ERROR", "GOAWAY code")
+        ok(c.closed, "the idle connection stayed open")
+        eq(s.proc.wait(5), 0, "exit status")
+        took = time.monotonic() - t0
+        ok(took < 3, "exit %.1fs after SIGTERM with only an idle connection" % took)
+        c.close()
+    finally:
+        s.stop()
+
 
 @test(timeout=40)
 def sigterm_goaway_and_grace():
