@@ -100,6 +100,8 @@ conn_ctx_tick(struct conn_ctx *ctx)
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
 	clock_gettime(CLOCK_REALTIME_COARSE, &wall);
 	ctx->now_ms = (int64_t)mono.tv_sec * 1000 + mono.tv_nsec / 1000000;
+	if (ctx->files != NULL)
+		filecache_turn(ctx->files);
 	if (wall.tv_sec != ctx->now || ctx->date[0] == '\0') {
 		ctx->now = wall.tv_sec;
 		httpdate_format(ctx->now, ctx->date);

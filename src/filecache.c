@@ -38,11 +38,14 @@ struct entry {
 	int fd;			/* >= 0 open; < 0 the status resolve_open() gave */
 	unsigned short len;	/* 0: an empty slot */
 	unsigned short held_at;	/* this slot's place in held[], when fd >= 0 */
+	uint64_t stat_turn;	/* st was taken in this turn of the loop */
+	struct stat st;
 	char path[PATH_CACHED_MAX];
 };
 
 struct filecache {
 	uint64_t gen;		/* the current request */
+	uint64_t turn;		/* the worker loop's current turn, from 1 */
 	unsigned lookups;	/* made in the current request */
 	unsigned ndeferred;
 	int deferred[FILECACHE_LOOKUPS_MAX];
@@ -69,6 +72,12 @@ filecache_free(struct filecache *fc)
 	while (fc->nheld > 0)
 		evict(fc, &fc->slot[fc->held[fc->nheld - 1]]);
 	free(fc);
+}
+
+void
+filecache_turn(struct filecache *fc)
+{
+	fc->turn++;
 }
 
 void
@@ -153,12 +162,18 @@ victim(struct entry *set, int64_t now_ms)
 	return v;
 }
 
-/* The policy of resolve_open(), applied again to a fresh fstat. */
+/* The policy of resolve_open(), applied again to a fresh fstat: fresh
+ * once per turn of the loop, so the requests of one burst (an HTTP/2
+ * connection's streams, pipelined or simultaneous requests) share it. */
 static int
-still_published(int fd, struct stat *st)
+still_published(struct filecache *fc, struct entry *e, struct stat *st)
 {
-	if (fstat(fd, st) == -1)
-		return 0;
+	if (e->stat_turn != fc->turn || fc->turn == 0) {
+		if (fstat(e->fd, &e->st) == -1)
+			return 0;
+		e->stat_turn = fc->turn;
+	}
+	*st = e->st;
 	return S_ISDIR(st->st_mode) || (S_ISREG(st->st_mode) && (st->st_mode & S_IROTH));
 }
 
@@ -189,7 +204,7 @@ filecache_open(struct filecache *fc, int rootfd, const char *rel, struct stat *s
 		}
 		if (e->fd < 0)
 			return e->fd;
-		if (still_published(e->fd, st)) {
+		if (still_published(fc, e, st)) {
 			e->handed = fc->gen;
 			return e->fd;
 		}
@@ -209,6 +224,7 @@ filecache_open(struct filecache *fc, int rootfd, const char *rel, struct stat *s
 	e->len = (unsigned short)len;
 	e->fd = fd;
 	e->expires_ms = now_ms + FILECACHE_TTL_MS;
+	e->stat_turn = 0;	/* st is the caller's, not kept */
 	if (fd >= 0) {
 		e->handed = fc->gen;
 		hold(fc, e);

@@ -4,10 +4,11 @@
  * close) on every request. It only remembers what resolve_open() answered:
  * the descriptor, or "not there" (so absent FILE.gz variants cost nothing).
  *
- * An entry is trusted for at most FILECACHE_TTL_MS. Every hit still
- * fstat()s the cached descriptor and re-applies the publishing policy, so a
- * file changed in place is seen at once (new size, mtime, ETag, mode); a
- * file replaced by rename, created or deleted is seen within the TTL.
+ * An entry is trusted for at most FILECACHE_TTL_MS. The first hit in each
+ * turn of the worker's loop (filecache_turn()) fstat()s the cached
+ * descriptor and re-applies the publishing policy, so a file changed in
+ * place is seen by the next turn (new size, mtime, ETag, mode); a file
+ * replaced by rename, created or deleted is seen within the TTL.
  * Descriptors returned stay open until the next filecache_begin() or
  * filecache_expire() on the same cache, whatever else the request looks up:
  * callers that keep one longer (a body sent with sendfile) dup() it. A
@@ -35,6 +36,9 @@ struct filecache;
 struct filecache *filecache_new(void);
 /* Closes every descriptor the cache holds and frees it. */
 void filecache_free(struct filecache *fc);
+
+/* A new turn of the worker's loop: stats taken before are taken again. */
+void filecache_turn(struct filecache *fc);
 
 /* Starts one request's lookups: closes the descriptors evicted by the last one. */
 void filecache_begin(struct filecache *fc);

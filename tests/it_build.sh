@@ -10,7 +10,7 @@
 #                            package step (make -n: nothing is compiled)
 #   missing_library_named    with neither pkg-config nor the headers finding
 #                            the libraries, make fails before compiling and
-#                            names libseccomp-dev and libssl-dev
+#                            names libseccomp-dev, libssl-dev and libnghttp2-dev
 # BIN is not used (the build is the subject). Build only: about 30 s.
 # Ends with "build: N passed, N failed".
 set -u
@@ -84,10 +84,11 @@ if in_tree make CC="cc -nostdinc"; then
 	fail missing_library_named "make succeeded without the libraries' headers"
 elif grep -q 'needs libseccomp:.* install libseccomp-dev' "$WORK/log" &&
 	grep -q 'needs OpenSSL 3:.* install libssl-dev' "$WORK/log" &&
+	grep -q 'needs libnghttp2:.* install libnghttp2-dev' "$WORK/log" &&
 	! grep -q '\.o ' "$WORK/log"; then
 	ok missing_library_named
 else
-	fail missing_library_named "make failed without naming libseccomp-dev and libssl-dev first"
+	fail missing_library_named "make failed without naming libseccomp-dev, libssl-dev and libnghttp2-dev first"
 fi
 
 echo "build: $passed passed, $failed failed"

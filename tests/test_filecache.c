@@ -67,6 +67,36 @@ test_in_place_changes_are_seen_at_once(struct filecache *fc, int root)
 	CHECK(filecache_open(fc, root, "b", &st, 2002) == -404);
 }
 
+/* Within one turn of the loop a hit reuses the turn's fstat (a burst of
+ * requests for one file costs one); the next turn sees the change. */
+static void
+test_one_fstat_per_turn(struct filecache *fc, int root)
+{
+	struct stat st;
+	char p[256];
+	int fd;
+
+	put("t", "one", 0644);
+	filecache_turn(fc);
+	filecache_begin(fc);
+	CHECK(filecache_open(fc, root, "t", &st, 2100) >= 0 && st.st_size == 3);
+	filecache_begin(fc);
+	CHECK(filecache_open(fc, root, "t", &st, 2100) >= 0 && st.st_size == 3);
+	snprintf(p, sizeof(p), "%s/t", dir);
+	fd = open(p, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0 && write(fd, "more", 4) == 4);
+	close(fd);
+	filecache_begin(fc);
+	CHECK(filecache_open(fc, root, "t", &st, 2100) >= 0 && st.st_size == 3);
+	filecache_turn(fc);
+	filecache_begin(fc);
+	CHECK(filecache_open(fc, root, "t", &st, 2101) >= 0 && st.st_size == 7);
+	chmod(p, 0600);
+	filecache_turn(fc);
+	filecache_begin(fc);
+	CHECK(filecache_open(fc, root, "t", &st, 2102) == -404);
+}
+
 static void
 test_replacement_and_removal_are_seen_after_the_ttl(struct filecache *fc, int root)
 {
@@ -332,6 +362,7 @@ main(void)
 	root = open(dir, O_RDONLY | O_DIRECTORY);
 	test_hits_return_the_same_descriptor(fc, root);
 	test_in_place_changes_are_seen_at_once(fc, root);
+	test_one_fstat_per_turn(fc, root);
 	test_replacement_and_removal_are_seen_after_the_ttl(fc, root);
 	test_missing_files_are_remembered_for_the_ttl(fc, root);
 	test_the_policy_still_applies(fc, root);
