@@ -645,7 +645,8 @@ def response_headers_over_tls_and_h2c():
 POLICY_PATHS = ["/index.html", "/.hidden/secret.txt", "/.env", "/link-out", "/link-in",
                 "/../outside.txt", "/%2e%2e/outside.txt", "/sub/../../outside.txt",
                 "/nope.html", "/sub", "/sub/", "/sub/page.html", "/sub%2fpage.html",
-                "/a%00b", "/%zz", "/index.html?x=1", "/\\index.html"]
+                "/a%00b", "/%zz", "/index.html?x=1", "/\\index.html", "/index.html#frag",
+                "/a\x80b", "/list", "/list/"]
 
 
 @test
@@ -1191,27 +1192,64 @@ def malformed_requests_rejected_others_served():
 
 @test
 def request_body_on_get():
+    """A GET or HEAD announcing a body (content-length) is 400; body bytes
+    on a GET or HEAD stream reset it (after its answer, if it was already
+    given); DATA past a content-length is malformed (RST_STREAM
+    PROTOCOL_ERROR, or the 400 first when it was already sent). The
+    connection serves on each time."""
     s = shared()
-    with H2(s.port) as c:       # more DATA than content-length: malformed (§8.1.1)
+    with H2(s.port) as c:
+        sid = c.raw_stream()
+        c.send(headers_frames(sid, malformed(extra=[("content-length", "3")]),
+                              end_stream=False))
+        st = c.response(sid, 5)
+        eq(st.status, 400, "GET with content-length: 3")
+        eq(c.get("/index.html").status, 200, "the next stream")
+    with H2(s.port) as c:
         sid = c.raw_stream()
         c.send(headers_frames(sid, malformed(extra=[("content-length", "3")]), end_stream=False)
                + frame(DATA, END_STREAM, sid, b"abcdefgh"))
         st = c.streams[sid]
-        c.wait(lambda: st.done() or c.goaway is not None, 5)
-        bad_stream(st, c, "DATA longer than content-length")
-    with H2(s.port) as c:       # a body on GET: answered or refused, never a hang or crash
-        sid = c.raw_stream()
-        c.send(headers_frames(sid, malformed(), end_stream=False) +
-               frame(DATA, 0, sid, b"x" * 1000) + frame(DATA, END_STREAM, sid, b"y" * 1000))
-        st = c.streams[sid]
-        c.wait(lambda: st.done() or c.goaway is not None, 5)
-        ok(st.done() or c.goaway is not None, "no answer to a GET with a body: %r" % st)
-        if c.goaway is None:
-            eq(c.get("/index.html").status, 200, "the next stream")
-        ok(st.status is None or st.status in (200, 400, 405, 413),
-           "GET with a body answered %s" % st.status)
+        c.wait(lambda: st.reset is not None or c.goaway is not None, 5)
+        eq(c.goaway, None, "GOAWAY")
+        ok(st.status in (None, 400), "DATA longer than content-length: answered %s" % st.status)
+        eq(ERRORS.get(st.reset, st.reset), "PROTOCOL_ERROR", "its RST_STREAM")
+        eq(c.get("/index.html").status, 200, "the next stream")
+    for method in ("GET", "HEAD"):
+        with H2(s.port) as c:
+            sid = c.raw_stream()
+            c.send(headers_frames(sid, malformed(drop=[":method"], extra=[(":method", method)]),
+                                  end_stream=False))
+            st = c.streams[sid]
+            c.wait(lambda: st.headers is not None or st.done(), 5)
+            c.send(frame(DATA, 0, sid, b"x" * 1000) + frame(DATA, END_STREAM, sid, b"y"))
+            c.wait(lambda: st.reset is not None or c.goaway is not None, 5)
+            eq(c.goaway, None, "%s with DATA: GOAWAY" % method)
+            ok(st.reset is not None, "%s with DATA: the stream was not reset: %r" % (method, st))
+            ok(st.status in (None, 200), "%s with DATA: answered %s" % (method, st.status))
+            eq(c.get("/index.html").status, 200, "%s with DATA: the next stream" % method)
+
+
+@test
+def path_forms_refused():
+    """A :path that is not the origin form (asterisk only with OPTIONS), or
+    holds bytes outside VCHAR: RST_STREAM PROTOCOL_ERROR (nghttp2) or 400,
+    never served; CONNECT is not served either. OPTIONS * as HTTP/1.1."""
+    s = shared()
     with H2(s.port) as c:
-        eq(c.get("/index.html").status, 200, "a new connection")
+        for method, path in (("GET", "index.html"), ("GET", "*"),
+                             ("GET", "http://localhost/index.html"), ("GET", "/a b"),
+                             ("GET", "/a\x7fb"), ("GET", "/a\x80b"), ("CONNECT", "/")):
+            sid = c.raw_stream()
+            c.send(headers_frames(sid, block(req_headers(path, method))))
+            st = c.streams[sid]
+            c.wait(lambda: st.done() or c.goaway is not None, 5)
+            eq(c.goaway, None, "%s %r: GOAWAY" % (method, path))
+            ok(st.status == 400 or (st.status is None and st.reset == PROTOCOL_ERROR),
+               "%s %r: %r" % (method, path, st))
+        want = h1(s.port, "*", method="OPTIONS").status
+        eq(c.get("*", method="OPTIONS").status, want, "OPTIONS * (HTTP/1.1 gives %d)" % want)
+        eq(c.get("/index.html").status, 200, "served afterwards")
 
 
 # ---------------------------------------------------------------- limits
@@ -1279,9 +1317,9 @@ def header_block_over_the_limit():
 @test
 def streams_beyond_the_limit_refused():
     """--h2-max-streams 3: with three responses held open by a shut window,
-    further streams are refused (RST_STREAM REFUSED_STREAM, or GOAWAY
-    PROTOCOL_ERROR once the limit was acknowledged) and never answered;
-    the first three finish once the window opens."""
+    further streams are refused: a stream error (RFC 9113 §5.1.2), which
+    the README names: RST_STREAM REFUSED_STREAM, no GOAWAY. They are never
+    answered; the first three finish once the window opens."""
     with h2_server(["--h2-max-streams", "3"], tls=False) as s:
         c = H2(s.port, settings=[(S_INITIAL_WINDOW_SIZE, 0)], auto_window=False)
         eq(c.settings().get(S_MAX_CONCURRENT_STREAMS), 3, "SETTINGS_MAX_CONCURRENT_STREAMS")
@@ -1291,20 +1329,19 @@ def streams_beyond_the_limit_refused():
         extra = [c.request("/index.html") for _ in range(3)]
         c.wait(lambda: c.goaway is not None or all(c.streams[x].done() for x in extra), 5)
         for x in extra:
-            st = c.streams[x]
-            eq(st.status, None, "stream %d beyond the limit answered" % x)
-            if c.goaway is None:
-                eq(ERRORS.get(st.reset, st.reset), "REFUSED_STREAM", "stream %d's reset" % x)
-        if c.goaway is not None:
-            eq(ERRORS.get(c.goaway[1], c.goaway[1]), "PROTOCOL_ERROR", "GOAWAY code")
-        else:
-            c.auto_window = True
-            for x in held:
-                c.grant(x, len(MID))
-            c.wait(lambda: all(c.streams[x].done() for x in held), 10)
-            for x in held:
-                ok(bytes(c.streams[x].body) == MID, "held stream %d: %r" % (x, c.streams[x]))
-            eq(c.get("/index.html").status, 200, "a stream once the others ended")
+            eq(c.streams[x].status, None, "stream %d beyond the limit answered" % x)
+        eq(c.goaway and (c.goaway[0], ERRORS.get(c.goaway[1], c.goaway[1])), None,
+           "GOAWAY (last stream, code) for streams beyond the limit")
+        for x in extra:
+            eq(ERRORS.get(c.streams[x].reset, c.streams[x].reset), "REFUSED_STREAM",
+               "stream %d's reset" % x)
+        c.auto_window = True
+        for x in held:
+            c.grant(x, len(MID))
+        c.wait(lambda: all(c.streams[x].done() for x in held), 10)
+        for x in held:
+            ok(bytes(c.streams[x].body) == MID, "held stream %d: %r" % (x, c.streams[x]))
+        eq(c.get("/index.html").status, 200, "a stream once the others ended")
         c.close()
 
 
