@@ -1066,6 +1066,57 @@ def larger_frames_when_the_client_allows():
                % ("TLS" if tls else "h2c", len(st.body)))
 
 
+@test(timeout=60)
+def interleaved_files_exact():
+    """Streams of different files and ranges at once on one connection, so
+    their DATA frames interleave (each payload from its own file and
+    offset): every body exact, over h2c and TLS."""
+    s = shared()
+    want = {"/big.bin": BIG, "/mid.bin": MID, "/index.html": INDEX, "/ranged.bin": RANGED}
+    for tls in (False, True):
+        with H2(s.tls_port if tls else s.port, tls=tls,
+                settings=[(S_ENABLE_PUSH, 0), (S_INITIAL_WINDOW_SIZE, 256 * 1024)]) as c:
+            asked = []
+            for i in range(24):
+                path = ("/big.bin", "/mid.bin", "/mid.bin", "/index.html", "/ranged.bin")[i % 5]
+                rng = None
+                if path == "/big.bin" and i % 2:
+                    lo = (1000003 * i) % (len(BIG) - 800000)
+                    rng = (lo, lo + 777776)
+                hdrs = [("range", "bytes=%d-%d" % rng)] if rng else []
+                asked.append((c.request(path, headers=hdrs, scheme="https" if tls else "http"),
+                              path, rng))
+            for sid, path, rng in asked:
+                st = c.response(sid, 40)
+                body = want[path][rng[0]:rng[1] + 1] if rng else want[path]
+                eq(st.status, 206 if rng else 200, "%s status" % path)
+                ok(bytes(st.body) == body, "%s: %s%s differs (%d of %d bytes)" % (
+                    "TLS" if tls else "h2c", path, " %r" % (rng,) if rng else "",
+                    len(st.body), len(body)))
+
+
+@test
+def connection_window_trickled():
+    """The connection's window opened 10000 bytes at a time while four
+    streams wait on it: all four finish exact."""
+    with H2(shared().port, settings=[(S_INITIAL_WINDOW_SIZE, 1 << 20)], window=0,
+            auto_window=False) as c:
+        sids = [c.request("/mid.bin") for _ in range(4)]
+        total = lambda: sum(len(c.streams[x].body) for x in sids)  # noqa: E731
+        c.wait(lambda: total() >= 65535, 5)
+        eq(total(), 65535, "bytes in the first connection window")
+        for _ in range(200):
+            if all(c.streams[x].done() for x in sids):
+                break
+            have = total()
+            c.grant(0, 10000)
+            c.wait(lambda: total() >= min(have + 10000, 4 * len(MID)) or
+                   all(c.streams[x].done() for x in sids), 5)
+        for x in sids:
+            st = c.response(x, 5)
+            ok(bytes(st.body) == MID, "stream %d differs (%d bytes)" % (x, len(st.body)))
+
+
 @test
 def a_stalled_stream_holds_no_other():
     """One stream's window left shut: the others on the connection finish;
