@@ -619,6 +619,70 @@ def stdio_h2c():
         ours.close()
 
 
+@test
+def stdio_tls_alpn_h2():
+    ours, theirs = socket.socketpair()
+    try:
+        s = Server(ROOT, ["--stdio", "--tls", "--cert", pki("ec.crt"), "--key", pki("ec.key")],
+                   listen=False, wait=False, stdin=theirs.fileno(), stdout=theirs.fileno())
+        theirs.close()
+        with s:
+            with H2(sock=ours, tls=True) as c:
+                eq(c.alpn, "h2", "ALPN over --stdio --tls")
+                st = c.get("/mid.bin", scheme="https")
+                ok(st.status == 200 and bytes(st.body) == MID, "256 KiB over --stdio --tls")
+            eq(s.proc.wait(5), 0, "exit status after the connection ended")
+            ok(any("HTTP/2.0" in l for l in s.access_lines()), "access lines: %r"
+               % s.access_lines())
+    finally:
+        ours.close()
+
+
+@test(timeout=60)
+def behind_haproxy_proto_h2():
+    """HAProxy in front, speaking h2 to hermit (server ... proto h2) with a
+    PROXY v2 header: answers exact through it, logged as HTTP/2.0 with the
+    client's address."""
+    if not have_tool("haproxy"):
+        skip("haproxy not installed")
+    with h2_server(["--proxy-protocol"], tls=False) as s:
+        d = tempdir()
+        front = free_port()
+        conf = ["global", "  maxconn 100", "defaults", "  mode http",
+                "  timeout connect 2s", "  timeout client 20s", "  timeout server 20s",
+                "frontend f", "  bind 127.0.0.1:%d" % front, "  default_backend b",
+                "backend b", "  server h 127.0.0.1:%d proto h2 send-proxy-v2" % s.port]
+        cfg = write_file(d, "haproxy.cfg", "\n".join(conf) + "\n")
+        logf = open(os.path.join(d, "haproxy.log"), "w+b")
+        hp = spawn([subprocess.getoutput("command -v haproxy"), "-db", "-f", cfg],
+                   stderr=logf.fileno())
+        try:
+            def up():
+                try:
+                    socket.create_connection(("127.0.0.1", front), timeout=1).close()
+                    return True
+                except OSError:
+                    return hp.poll() is not None
+            ok(wait_for(up, 5) and hp.poll() is None, "haproxy did not start: %s"
+               % open(logf.name).read())
+            for path, body in (("/index.html", INDEX), ("/mid.bin", MID), ("/big.bin", BIG)):
+                c = socket.socket()
+                c.settimeout(20)
+                c.bind(("127.0.0.2", 0))
+                c.connect(("127.0.0.1", front))
+                with Conn.wrap(c, 20) as conn:
+                    r = conn.request("GET", path)
+                eq(r.status, 200, "%s through haproxy" % path)
+                ok(r.body == body, "%s through haproxy differs (%d bytes)" % (path, len(r.body)))
+            lines = wait_for(lambda: len(s.access_lines()) >= 3 and s.access_lines(), 5) or []
+            eq(len(lines), 3, "access lines: %r" % s.access_lines())
+            ok(all(l.startswith("127.0.0.2 ") and "HTTP/2.0" in l for l in lines),
+               "access lines: %r" % lines)
+        finally:
+            hp.kill()
+            hp.wait(5)
+
+
 # ---------------------------------------------------------------- same answers as HTTP/1.1
 
 @test
