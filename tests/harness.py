@@ -39,7 +39,7 @@ __all__ = [
     "parse_responses", "make_tree", "write_file", "tempdir", "wait_for",
     "curl", "have_tool", "is_root", "nobody_ids", "raise_nofile",
     "ACCESS_RE", "sanitizer_report", "children", "memory_holds", "self_signed",
-    "rss_kib",
+    "rss_kib", "haproxy",
 ]
 
 BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("./hermit")
@@ -526,6 +526,28 @@ class Server:
             if et is None:
                 self.check_sanitizer()
         return False
+
+
+def haproxy(conf, port):
+    """Starts haproxy (in the foreground, killed at the end of the test)
+    with the configuration lines conf; returns its Proc once it accepts
+    on 127.0.0.1:port. Skips the test when haproxy is not installed."""
+    if not have_tool("haproxy"):
+        skip("haproxy not installed")
+    d = tempdir()
+    cfg = write_file(d, "haproxy.cfg", "\n".join(conf) + "\n")
+    logf = open(os.path.join(d, "haproxy.log"), "w+b")
+    hp = spawn([shutil.which("haproxy"), "-db", "-f", cfg], stderr=logf.fileno())
+
+    def up():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return hp.poll() is not None
+    ok(wait_for(up, 5) and hp.poll() is None, "haproxy did not start: %s"
+       % open(logf.name).read())
+    return hp
 
 
 def wait_for(pred, timeout=5.0, interval=0.02):

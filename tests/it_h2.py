@@ -643,35 +643,24 @@ def behind_haproxy_proto_h2():
     """HAProxy in front, speaking h2 to hermit (server ... proto h2) with a
     PROXY v2 header: answers exact through it, logged as HTTP/2.0 with the
     client's address."""
-    if not have_tool("haproxy"):
-        skip("haproxy not installed")
     with h2_server(["--proxy-protocol"], tls=False) as s:
-        d = tempdir()
         front = free_port()
         conf = ["global", "  maxconn 100", "defaults", "  mode http",
                 "  timeout connect 2s", "  timeout client 20s", "  timeout server 20s",
                 "frontend f", "  bind 127.0.0.1:%d" % front, "  default_backend b",
                 "backend b", "  server h 127.0.0.1:%d proto h2 send-proxy-v2" % s.port]
-        cfg = write_file(d, "haproxy.cfg", "\n".join(conf) + "\n")
-        logf = open(os.path.join(d, "haproxy.log"), "w+b")
-        hp = spawn([subprocess.getoutput("command -v haproxy"), "-db", "-f", cfg],
-                   stderr=logf.fileno())
+        hp = haproxy(conf, front)
         try:
-            def up():
-                try:
-                    socket.create_connection(("127.0.0.1", front), timeout=1).close()
-                    return True
-                except OSError:
-                    return hp.poll() is not None
-            ok(wait_for(up, 5) and hp.poll() is None, "haproxy did not start: %s"
-               % open(logf.name).read())
             for path, body in (("/index.html", INDEX), ("/mid.bin", MID), ("/big.bin", BIG)):
                 c = socket.socket()
                 c.settimeout(20)
                 c.bind(("127.0.0.2", 0))
                 c.connect(("127.0.0.1", front))
                 with Conn.wrap(c, 20) as conn:
-                    r = conn.request("GET", path)
+                    try:
+                        r = conn.request("GET", path)
+                    except ConnectionError as e:
+                        raise AssertionError("%s through haproxy: %s" % (path, e))
                 eq(r.status, 200, "%s through haproxy" % path)
                 ok(r.body == body, "%s through haproxy differs (%d bytes)" % (path, len(r.body)))
             lines = wait_for(lambda: len(s.access_lines()) >= 3 and s.access_lines(), 5) or []
