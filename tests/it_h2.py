@@ -214,6 +214,7 @@ class H2(Conn):
         self._hb = None                 # (sid, flags, block so far) in a header block
         self.send_failed = False
         self.stalled = set()            # streams given no credit back
+        self.ack_step = 1 << 30         # credit given back in pieces of this size
         self.largest_data = 0
         # Flow control both ways: what the server may still send (checked
         # against every DATA frame: self.violations) and what it granted.
@@ -356,9 +357,11 @@ class H2(Conn):
                                        % (len(payload), self.max_frame))
             self.largest_data = max(self.largest_data, len(payload))
             if self.auto_window and payload:
-                reply += self.grant(0, len(payload), send=False)
-                if not st.ended and sid not in self.stalled:
-                    reply += self.grant(sid, len(payload), send=False)
+                for at in range(0, len(payload), self.ack_step):
+                    n = min(self.ack_step, len(payload) - at)
+                    reply += self.grant(0, n, send=False)
+                    if not st.ended and sid not in self.stalled:
+                        reply += self.grant(sid, n, send=False)
         elif ftype == WINDOW_UPDATE:
             self.granted[sid] = self.granted.get(sid, 0) + \
                 (struct.unpack(">I", payload[:4])[0] & 0x7fffffff)
@@ -1168,6 +1171,23 @@ def connection_window_trickled():
         for x in sids:
             st = c.response(x, 5)
             ok(bytes(st.body) == MID, "stream %d differs (%d bytes)" % (x, len(st.body)))
+
+
+@test(timeout=60)
+def small_window_updates_are_no_flood():
+    """A client that gives credit back in small pieces as it reads (HAProxy
+    does, a few hundred bytes to 16 KiB a WINDOW_UPDATE): a WINDOW_UPDATE
+    for the connection and one for the stream per 2 KiB read, over 10 MiB.
+    Nothing of it is a flood: the file arrives whole, no GOAWAY."""
+    with H2(shared().port) as c:
+        c.ack_step = 2048
+        sid = c.request("/big.bin")
+        st = c.streams[sid]
+        c.wait(lambda: st.done() or c.closed, 40)
+        ok(st.ended and bytes(st.body) == BIG, "10 MiB differs: %d bytes, then GOAWAY %s, "
+           "connection closed %s" % (len(st.body), c.goaway and ERRORS.get(c.goaway[1]),
+                                     c.closed))
+        eq(c.goaway, None, "GOAWAY")
 
 
 @test
