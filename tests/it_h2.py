@@ -1757,6 +1757,16 @@ def attack_empty_data_flood():
     run_attack("empty DATA flood", chunks)
 
 
+@test(timeout=40)
+def attack_unknown_frame_flood():
+    """Frames of types the protocol lets a receiver ignore (RFC 9113 §5.5):
+    PRIORITY_UPDATE (RFC 9218) and an unassigned type, 1 KiB each, without
+    end. Like the other frames that ask for no answer they cost the
+    connection, which is closed."""
+    run_attack("unknown frame flood", lambda: repeat(
+        frame(0x10, 0, 0, struct.pack(">I", 1) + b"u=3") + frame(0xfa, 0, 0, b"z" * 1024)))
+
+
 @test(timeout=30)
 def zero_window_closed_after_send_timeout():
     with h2_server(["--send-timeout", "2", "--idle-timeout", "30"], tls=False) as s:
@@ -1801,6 +1811,37 @@ def preface_alone_closed_after_header_timeout():
             ok(took >= 1.5, "closed after %.2fs, before --header-timeout 2" % took)
         with H2(s.port) as c:
             eq(c.get("/index.html").status, 200, "served afterwards")
+
+
+@test(timeout=30)
+def stalled_header_block_closed_after_header_timeout():
+    """After a first request, a HEADERS frame without END_HEADERS and then
+    silence: the header block's deadline (--header-timeout) applies, not
+    --idle-timeout."""
+    with h2_server(["--header-timeout", "2", "--idle-timeout", "30"], tls=False) as s:
+        c = H2(s.port)
+        eq(c.get("/index.html").status, 200, "first request")
+        hb = block(req_headers())
+        c.send(frame(HEADERS, END_STREAM, c.raw_stream(), hb[:10]))
+        t0 = time.monotonic()
+        took = c.wait_closed(10)
+        c.close()
+        ok(took is not None, "a header block left unfinished kept the connection 10s")
+        ok(1.5 <= time.monotonic() - t0, "closed after %.2fs, before --header-timeout 2"
+           % took)
+
+
+@test(timeout=30)
+def idle_connection_closed_after_idle_timeout():
+    with h2_server(["--header-timeout", "30", "--idle-timeout", "2"], tls=False) as s:
+        c = H2(s.port)
+        eq(c.get("/index.html").status, 200, "first request")
+        took = c.wait_closed(10)
+        c.close()
+        ok(took is not None, "an idle connection stayed 10s with --idle-timeout 2")
+        ok(1.5 <= took <= 5, "closed after %.2fs with --idle-timeout 2" % took)
+        if c.goaway is not None:
+            eq(ERRORS.get(c.goaway[1], c.goaway[1]), "NO_ERROR", "GOAWAY code")
 
 
 @test(timeout=30)
