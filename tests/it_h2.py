@@ -1725,6 +1725,24 @@ def attack_hpack_bomb():
             ok(ERRORS.get(c.goaway[1]) in ("ENHANCE_YOUR_CALM", "PROTOCOL_ERROR",
                                            "COMPRESSION_ERROR"), "GOAWAY %r" % (c.goaway,))
         ok(peak - base < 64 * 1024, "RSS grew by %d KiB" % (peak - base))
+        print("info: HPACK bomb: %d streams: %s; GOAWAY %s; RSS +%d KiB" % (
+            len(sids), sorted(set(str(c.streams[x].status or ERRORS.get(c.streams[x].reset))
+                                  for x in sids)),
+            c.goaway and ERRORS.get(c.goaway[1], c.goaway[1]), peak - base), flush=True)
+
+
+@test(timeout=40)
+def attack_hpack_bomb_sustained():
+    """HPACK bombs without end, a new stream each, on one connection: each
+    refused block costs its sender (README), so the connection is closed,
+    whatever the 431 answers earn it."""
+    def chunks():
+        yield headers_frames(1, GET_BLOCK + lit("x-bomb", "b" * 4000, indexing=True) +
+                             bytes([0x80 | 62]) * 16000)
+        yield from per_stream(lambda sid: frame(HEADERS, END_STREAM | END_HEADERS, sid + 2,
+                                                GET_BLOCK + bytes([0x80 | 62]) * 16000), 4)
+    run_attack("sustained HPACK bomb", chunks,
+               codes=("ENHANCE_YOUR_CALM", "PROTOCOL_ERROR", "COMPRESSION_ERROR"))
 
 
 @test(timeout=40)
