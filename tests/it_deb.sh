@@ -27,26 +27,8 @@ set -uo pipefail
 # builds here are plain ones.
 unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE
 cd "$(dirname "$0")/.." || exit 1
-PASSED=0 FAILED=0 SKIPPED=0
-
-summary() {
-	echo "deb: $PASSED passed, $FAILED failed, $SKIPPED skipped"
-	exit $((FAILED > 0))
-}
-# ok NAME, fail NAME [DETAILS] (at most 30 lines of them, indented)
-ok() { PASSED=$((PASSED + 1)); echo "ok   $1"; }
-fail() {
-	FAILED=$((FAILED + 1))
-	echo "FAIL $1"
-	[[ -z ${2:-} ]] || head -n 30 <<<"$2" | sed 's/^/    /'
-}
-skip_all() { SKIPPED=$((SKIPPED + 1)); echo "SKIP deb: $1"; summary; }
-# check NAME FUNCTION ARGS...: FUNCTION returns 0 (pass) or prints why not.
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "$out"; fi
-}
+SUITE=deb
+. tests/suite.sh
 
 ((EUID == 0)) || skip_all "needs root (dpkg-buildpackage is fine, the container is not)"
 if [[ -z ${HERMIT_DEB:-} ]] && ! command -v dh >/dev/null || ! command -v lintian >/dev/null; then
