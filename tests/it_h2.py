@@ -1877,6 +1877,31 @@ def idle_streams_closed():
 # ---------------------------------------------------------------- SIGTERM
 
 @test(timeout=30)
+def sigterm_grace_ends_a_stalled_stream():
+    """SIGTERM while a stream waits on a window its client keeps shut:
+    GOAWAY, and at --grace (2s here, --send-timeout 30) the server ends it
+    and exits."""
+    s = h2_server(["--grace", "2", "--send-timeout", "30"], tls=False)
+    try:
+        c = H2(s.port, settings=[(S_INITIAL_WINDOW_SIZE, 0)], window=0, auto_window=False)
+        sid = c.request("/big.bin")
+        c.wait(lambda: c.streams[sid].headers is not None, 5)
+        eq(c.streams[sid].status, 200, "status")
+        t0 = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        c.wait(lambda: c.goaway is not None, 3)
+        ok(c.goaway is not None, "no GOAWAY after SIGTERM")
+        code = s.proc.wait(10)
+        took = time.monotonic() - t0
+        eq(code, 0, "exit status")
+        ok(1.5 <= took <= 5, "exit %.1fs after SIGTERM with --grace 2" % took)
+        ok(c.wait_closed(3) is not None, "the connection outlived the server")
+        c.close()
+    finally:
+        s.stop()
+
+
+@test(timeout=30)
 def sigterm_idle_connection_closed_at_once():
     """SIGTERM with an idle HTTP/2 connection: GOAWAY NO_ERROR at once, the
     connection ends, and the server exits without waiting out --grace."""
