@@ -178,13 +178,16 @@ KEY_OPTIONS = {
 }
 
 
-def self_signed(d, kind):
+def self_signed(d, kind, host=None):
     """D/KIND.crt and D/KIND.key (mode 0600): a self-signed certificate for
-    localhost and 127.0.0.1, valid two days, with the openssl command."""
+    localhost and 127.0.0.1 (or for the name host alone), valid two days,
+    with the openssl command."""
+    san = "DNS:%s" % host if host else "DNS:localhost,IP:127.0.0.1"
     r = subprocess.run(["openssl", "req", "-x509", *KEY_OPTIONS[kind], "-nodes", "-days", "2",
                         "-keyout", os.path.join(d, kind + ".key"),
-                        "-out", os.path.join(d, kind + ".crt"), "-subj", "/CN=localhost",
-                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                        "-out", os.path.join(d, kind + ".crt"),
+                        "-subj", "/CN=%s" % (host or "localhost"),
+                        "-addext", "subjectAltName=" + san],
                        capture_output=True, timeout=60)
     ok(r.returncode == 0, "openssl req: %r" % r.stderr)
     os.chmod(os.path.join(d, kind + ".key"), 0o600)

@@ -563,6 +563,34 @@ def no_h2_offers_only_http11():
 
 
 @test
+def sni_certificates_offer_h2():
+    """--certs DIR: whichever certificate SNI picks (its own TLS context),
+    ALPN still offers h2 first."""
+    d = tempdir()
+    for host in ("_default", "b.test"):
+        sub = os.path.join(d, host)
+        os.makedirs(sub)
+        self_signed(sub, "ec", "localhost" if host == "_default" else host)
+        os.rename(os.path.join(sub, "ec.crt"), os.path.join(sub, "fullchain.pem"))
+        os.rename(os.path.join(sub, "ec.key"), os.path.join(sub, "privkey.pem"))
+    port = free_port()
+    with Server(ROOT, ["--listen-tls", "127.0.0.1:%d" % port, "--certs", d], listen=False,
+                port=port):
+        for sni in ("b.test", "localhost", None):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.set_alpn_protocols(["h2", "http/1.1"])
+            raw_sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            t = ctx.wrap_socket(raw_sock, server_hostname=sni)
+            ok((sni or "localhost").encode() in t.getpeercert(binary_form=True),
+               "SNI %s: another certificate" % sni)
+            eq(t.selected_alpn_protocol(), "h2", "ALPN with SNI %s" % sni)
+            with H2(sock=t) as c:
+                eq(c.get("/index.html", scheme="https").status, 200, "GET with SNI %s" % sni)
+
+
+@test
 def h2c_prior_knowledge_and_http11_on_one_listener():
     port = shared().port
     with H2(port) as c:
