@@ -591,6 +591,35 @@ def sni_certificates_offer_h2():
 
 
 @test
+def systemd_sockets():
+    """Sockets from systemd: one named https speaks h2 by ALPN, one named
+    http h2c with --h2c, and HTTP/1.1 beside it."""
+    lss = []
+    for _ in range(2):
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(16)
+        lss.append(ls)
+    tls_port, port = (ls.getsockname()[1] for ls in lss)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LISTEN_")}
+    env.update(LISTEN_FDS="2", LISTEN_FDNAMES="https:http")
+    try:
+        with Server(ROOT, ["--h2c", "--cert", pki("ec.crt"), "--key", pki("ec.key")],
+                    listen=False, port=port, env=env, fds={3: lss[0].fileno(),
+                                                           4: lss[1].fileno()},
+                    listen_pid=True):
+            with H2(tls_port, tls=True) as c:
+                eq(c.alpn, "h2", "ALPN on the https socket")
+                eq(bytes(c.get("/index.html", scheme="https").body), INDEX, "h2 on https")
+            with H2(port) as c:
+                eq(bytes(c.get("/index.html").body), INDEX, "h2c on http")
+            eq(h1(port, "/index.html").body, INDEX, "HTTP/1.1 on http")
+    finally:
+        for ls in lss:
+            ls.close()
+
+
+@test
 def h2c_prior_knowledge_and_http11_on_one_listener():
     port = shared().port
     with H2(port) as c:
