@@ -1209,6 +1209,31 @@ def interleaved_files_exact():
 
 
 @test
+def generated_bodies_wait_for_the_window():
+    """Bodies hermit makes (an error page, a listing, a 405 page) behind
+    shut stream windows: nothing is sent until the client grants credit,
+    then each arrives exact (as HTTP/1.1's), a few bytes at a time."""
+    s = shared()
+    with H2(s.port, settings=[(S_INITIAL_WINDOW_SIZE, 0)], auto_window=False) as c:
+        asked = [(c.request("/nope"), "GET", "/nope"), (c.request("/list/"), "GET", "/list/"),
+                 (c.request("/index.html", method="DELETE"), "DELETE", "/index.html")]
+        c.wait(lambda: all(c.streams[x].headers for x, _, _ in asked), 5)
+        c.wait(lambda: False, 0.3)
+        eq([c.streams[x].data_frames for x, _, _ in asked], [0, 0, 0], "DATA in shut windows")
+        for _ in range(200):
+            if all(c.streams[x].done() for x, _, _ in asked):
+                break
+            for x, _, _ in asked:
+                if not c.streams[x].done():
+                    c.grant(x, 7)
+            c.wait(lambda: False, 0.02)
+        for x, method, path in asked:
+            st = c.response(x, 5)
+            want = h1(s.port, path, method=method)
+            eq((st.status, bytes(st.body)), (want.status, want.body), "%s %s" % (method, path))
+
+
+@test
 def connection_window_trickled():
     """The connection's window opened 10000 bytes at a time while four
     streams wait on it: all four finish exact."""
