@@ -176,25 +176,22 @@ class H2(Conn):
     """A client connection speaking HTTP/2 frame by frame (a harness Conn
     for its socket's life: send, close, with).
 
-    tls: over TLS with ALPN h2 (alpn= to offer others); sock: an already
+    tls: over TLS with ALPN h2; sock: an already
     connected socket (--stdio). settings: the client's SETTINGS; window: how
     far to open the connection window at once; auto_window: give back
     flow-control credit for every DATA frame (a client that reads);
     prefix: bytes before the preface (a PROXY protocol header)."""
 
     def __init__(self, port=None, tls=False, sock=None, settings=None, window=16 << 20,
-                 auto_window=True, timeout=10.0, preface=True, rcvbuf=None, alpn=("h2",),
-                 prefix=b""):
+                 auto_window=True, timeout=10.0, preface=True, prefix=b""):
         if sock is None:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            if rcvbuf:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
             sock.settimeout(timeout)
             sock.connect(("127.0.0.1", port))
         if tls:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.load_verify_locations(pki("ec.crt"))
-            ctx.set_alpn_protocols(list(alpn))
+            ctx.set_alpn_protocols(["h2"])
             sock = ctx.wrap_socket(sock, server_hostname="localhost")
             self.alpn = sock.selected_alpn_protocol()
         self.sock = sock
@@ -208,14 +205,11 @@ class H2(Conn):
         self.settings_acked = False
         self.goaway = None              # (last stream id, error code)
         self.closed = False
-        self.pings = 0
         self.frames = []                # (type, flags, sid) of everything received
         self.auto_window = auto_window
         self._hb = None                 # (sid, flags, block so far) in a header block
-        self.send_failed = False
         self.stalled = set()            # streams given no credit back
         self.ack_step = 1 << 30         # credit given back in pieces of this size
-        self.largest_data = 0
         # Flow control both ways: what the server may still send (checked
         # against every DATA frame: self.violations) and what it granted.
         if settings is None:
@@ -238,7 +232,7 @@ class H2(Conn):
         try:
             self.sock.sendall(data)
         except (BrokenPipeError, ConnectionResetError):
-            self.send_failed = True
+            pass
 
     def request(self, path="/index.html", method="GET", headers=(), authority="localhost",
                 end_stream=True, scheme="http"):
@@ -309,8 +303,6 @@ class H2(Conn):
         elif ftype == PING:
             if not flags & ACK:
                 reply += frame(PING, ACK, 0, payload)
-            else:
-                self.pings += 1
         elif ftype == GOAWAY:
             last, code = struct.unpack(">II", payload[:8])
             self.goaway = (last & 0x7fffffff, code)
@@ -355,7 +347,6 @@ class H2(Conn):
             if len(payload) > self.max_frame:
                 self.violations.append("DATA of %d bytes > SETTINGS_MAX_FRAME_SIZE %d"
                                        % (len(payload), self.max_frame))
-            self.largest_data = max(self.largest_data, len(payload))
             if self.auto_window and payload:
                 for at in range(0, len(payload), self.ack_step):
                     n = min(self.ack_step, len(payload) - at)
