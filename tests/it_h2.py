@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """HTTP/2: hermit serving h2 over TLS (ALPN "h2", "http/1.1"; --no-h2 offers
-only the second) and cleartext h2 with prior knowledge (--h2c, on --listen
-and on --stdio). What is checked: negotiation; the same answers as HTTP/1.1
-(publishing policy, virtual hosts by :authority, validators, ranges,
-precompressed variants, HEAD, methods, the site's 404 page, _headers and
-_redirects, one access log line per stream); HTTP/2 response headers; large
-files and many concurrent streams (frames made here, curl, nghttp, h2load); RFC 9113 §8 request validation; SETTINGS limits; attacks (rapid
-reset, CONTINUATION flood, HPACK bomb, SETTINGS, PING, PRIORITY,
-WINDOW_UPDATE and empty DATA floods, a zero window, a bare preface, idle
-streams) while a normal client keeps being served; SIGTERM's GOAWAY and
-grace.
+only the second) and cleartext h2 with prior knowledge (--h2c), on its own
+listeners, systemd sockets, --stdio (with --tls or --h2c), behind a PROXY
+header and behind HAProxy speaking h2. What is checked: negotiation; the
+same answers as HTTP/1.1 (publishing policy, virtual hosts by :authority,
+validators, ranges, precompressed variants, HEAD, methods, the site's 404
+page, _headers and _redirects, listings, HSTS, one access log line per
+stream); HTTP/2 response headers; flow control both ways (every DATA frame
+within the windows, stalled and trickled windows, refused request bodies);
+large files, interleaved streams and cancels (frames made here, curl,
+nghttp, h2load); RFC 9113 §8 request validation and stream id misuse;
+limits (SETTINGS, header blocks, streams at once and per connection);
+attacks (rapid reset, CONTINUATION flood, HPACK bombs, SETTINGS, PING,
+PRIORITY, WINDOW_UPDATE, empty DATA and unknown frame floods, a zero
+window, a bare preface, a stalled header block, idle streams) while a
+normal client keeps being served and memory stays bounded; deadlines;
+SIGTERM's GOAWAY and grace.
 
 Frames are written by hand (struct) so that invalid ones can be sent; HPACK
 comes from python3-hpack, which python3-h2 depends on.
