@@ -802,10 +802,14 @@ def vhosts_by_authority():
             st = c.get("/", authority="a.test", headers=[("host", "b.test")])
             ok(st.status in (400, 421) or (st.status == 200 and bytes(st.body) == b"site a\n"),
                ":authority a.test with host b.test: %r %r" % (st, bytes(st.body)))
-            for auth in ("nosuch.test", "_default", "a.test:80x"):
+            for auth in ("nosuch.test", "_default", "a.test:80x", "user@a.test", "a.test:",
+                         "[::1]:80", "a.test.", ".."):
                 want = h1(s.port, "/", host=auth).status
-                eq(c.get("/", authority=auth).status, want,
-                   ":authority %s (HTTP/1.1 gives %d)" % (auth, want))
+                st = c.get("/", authority=auth)
+                if st.status is None and want == 400:
+                    eq(ERRORS.get(st.reset), "PROTOCOL_ERROR", ":authority %s: reset" % auth)
+                    continue
+                eq(st.status, want, ":authority %s (HTTP/1.1 gives %d)" % (auth, want))
         lines = s.access_lines()
         ok(any(l.startswith("a.test ") and "HTTP/2.0" in l for l in lines),
            "no access line with the vhost a.test: %r" % lines[:3])
