@@ -924,6 +924,22 @@ def custom_404_page_rules_and_redirects():
 
 
 @test
+def many_rule_headers_as_http11():
+    """_headers giving a path 126 fields (under the 128 names a site may
+    use, the head under 4 KiB): HTTP/2 answers with them all, as HTTP/1.1."""
+    root = make_tree({"index.html": INDEX,
+                      "_headers": "/*\n" + "".join("  X-H%d: v\n" % i for i in range(126))})
+    with h2_server(root=root, tls=False) as s:
+        want = h1(s.port, "/index.html")
+        eq((want.status, want.header("X-H125")), (200, "v"), "HTTP/1.1")
+        with H2(s.port) as c:
+            st = c.get("/index.html")
+            eq(st.status, 200, "status (%r)" % st)
+            eq(len(st.headers), len(want.headers) + 1, "fields (with :status)")
+            eq(st.header("x-h125"), "v", "the last rule header")
+
+
+@test
 def access_log_line_per_stream():
     with h2_server(tls=False) as s:
         with H2(s.port) as c:
