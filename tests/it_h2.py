@@ -960,6 +960,19 @@ def access_log_line_per_stream():
         eq(m.group("bytes"), str(len(MID)), "bytes of the 256 KiB stream")
         eq((m.group("ua"), m.group("referer")), ("h2-client/1.0", "http://r.test/"),
            "user-agent and referer")
+        # Quotes and backslashes in the request and fields: escaped as
+        # HTTP/1.1's, and a long path cut at the same length.
+        for path, ua in (('/q"x\\y', 'u"a\\b'), ("/" + "y" * 3000, "u" * 3000)):
+            h1(s.port, path, headers={"User-Agent": ua})
+            with H2(s.port) as c:
+                c.get(path, headers=[("user-agent", ua)])
+            got = wait_for(lambda: len(s.access_lines()) >= len(lines) + 2 and
+                           s.access_lines()[len(lines):], 5) or []
+            eq(len(got), 2, "access lines: %r" % got)
+            one, two = (re.sub(r"\[[^]]*\]", "[]", l).replace("HTTP/1.1", "HTTP/2.0")
+                        for l in got)
+            eq(one, two, "access lines for %r over HTTP/1.1 and HTTP/2" % path[:20])
+            lines = s.access_lines()
 
 
 @test
