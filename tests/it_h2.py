@@ -1102,6 +1102,35 @@ def cancelled_download_then_next_stream():
             eq(c.goaway, None, "GOAWAY")
 
 
+@test(timeout=60)
+def cancels_mid_frame_leak_nothing():
+    """Twenty big downloads cancelled while their DATA is going out, each
+    beside a stream that must arrive exact, over h2c and TLS: no
+    descriptor is left behind once the connections end."""
+    with h2_server(["--workers", "2"]) as s:
+        for tls in (False, True):
+            with H2(s.tls_port if tls else s.port, tls=tls) as c:
+                c.get("/big.bin", timeout=20, scheme="https" if tls else "http")
+        time.sleep(0.3)
+        base = nfds(s.pid)
+        for tls in (False, True):
+            with H2(s.tls_port if tls else s.port, tls=tls) as c:
+                for i in range(10):
+                    big = c.request("/big.bin", scheme="https" if tls else "http")
+                    mid = c.request("/mid.bin", scheme="https" if tls else "http")
+                    c.wait(lambda: len(c.streams[big].body) > 20000 * (i + 1), 10)
+                    c.send(rst(big, CANCEL))
+                    st = c.response(mid, 10)
+                    ok(bytes(st.body) == MID, "%s round %d: the stream beside differs"
+                       % ("TLS" if tls else "h2c", i))
+                eq(c.get("/index.html", scheme="https" if tls else "http").status, 200,
+                   "afterwards")
+        limit = base + 2 * 2 + 2        # each worker's file cache may hold two files
+        wait_for(lambda: nfds(s.pid) <= limit, 5)
+        ok(nfds(s.pid) <= limit, "the server holds %d descriptors, %d before"
+           % (nfds(s.pid), base))
+
+
 @test
 def trickled_window_byte_exact():
     """A client granting 1000 bytes at a time: DATA never exceeds the
