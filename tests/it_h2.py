@@ -1131,6 +1131,40 @@ def cancels_mid_frame_leak_nothing():
            % (nfds(s.pid), base))
 
 
+@test(timeout=60)
+def file_shrinking_mid_stream_closes_cleanly():
+    """The file is cut short while its DATA waits for the window: the
+    connection ends (a DATA frame cannot take back the length it
+    announced), every frame before that is whole and every byte is the
+    file's, over h2c and TLS; the server serves on."""
+    root = make_tree({"index.html": INDEX})
+    with h2_server(root=root) as s:
+        for tls in (False, True):
+            path = os.path.join(root, "shrink.bin")
+            write_file(root, "shrink.bin", BIG)
+            c = H2(s.tls_port if tls else s.port, tls=tls,
+                   settings=[(S_INITIAL_WINDOW_SIZE, 256 * 1024)])
+            sid = c.next_sid
+            c.stalled.add(sid)
+            c.request("/shrink.bin", scheme="https" if tls else "http")
+            st = c.streams[sid]
+            c.wait(lambda: len(st.body) >= 256 * 1024, 10)
+            eq(len(st.body), 256 * 1024, "bytes before the window shut")
+            os.truncate(path, 300 * 1024)
+            c.stalled.discard(sid)
+            c.grant(sid, len(BIG))
+            c.wait(lambda: c.closed or st.done(), 10)
+            what = "TLS" if tls else "h2c"
+            ok(c.closed, "%s: still open after the file shrank (%r)" % (what, st))
+            ok(not st.ended, "%s: the stream ended as if whole: %r" % (what, st))
+            ok(bytes(st.body) == BIG[:len(st.body)], "%s: bytes not the file's" % what)
+            eq(c.violations, [], "%s: flow control" % what)
+            c.close()
+            with H2(s.tls_port if tls else s.port, tls=tls) as c:
+                eq(c.get("/index.html", scheme="https" if tls else "http").status, 200,
+                   "%s: served afterwards" % what)
+
+
 @test
 def trickled_window_byte_exact():
     """A client granting 1000 bytes at a time: DATA never exceeds the
