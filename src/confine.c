@@ -525,8 +525,12 @@ enter_landlock(struct confine *c)
 	}
 	abi = syscall(__NR_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi < 1) {
-		c->landlock_off = errno == ENOSYS ? "not in this kernel" :
-		    errno == EOPNOTSUPP ? "disabled at boot" : "refused by the kernel";
+		/* A container runtime's seccomp profile may answer ENOSYS or
+		 * EPERM for a kernel that has Landlock: name both causes. */
+		c->landlock_off = errno == ENOSYS ?
+		    "not in this kernel, or hidden by a seccomp profile" :
+		    errno == EOPNOTSUPP ? "disabled at boot" :
+		    "refused by the kernel or a seccomp profile";
 		return 0;
 	}
 	if (abi > LANDLOCK_ABI_KNOWN)

@@ -788,7 +788,7 @@ e_no_landlock_no_chroot(void)
 {
 	if (drop_to_nobody() == -1 || hide_landlock(ENOSYS) == -1)
 		return 2;
-	return enter(dir) == -1 && why_has("no Landlock (not in this kernel)") &&
+	return enter(dir) == -1 && why_has("no Landlock (not in this kernel, or hidden by a seccomp profile)") &&
 	    why_has("nothing would keep") ? 0 : 1;
 }
 
