@@ -752,6 +752,20 @@ def response_headers_over_tls_and_h2c():
             eq(names.count(b":status"), 1, "%s: one :status" % what)
 
 
+@test
+def hpack_table_size_zero():
+    """A client that allows no HPACK dynamic table (SETTINGS_HEADER_TABLE_SIZE
+    0): the server's header blocks never index a field (the decoder here
+    refuses any that would)."""
+    with H2(shared().port, settings=[(S_ENABLE_PUSH, 0), (S_HEADER_TABLE_SIZE, 0)]) as c:
+        c.decoder.max_allowed_table_size = 0
+        c.decoder.header_table_size = 0
+        c.settings()
+        for path in ("/index.html", "/mid.bin", "/nope", "/index.html"):
+            st = c.get(path)
+            ok(st.status in (200, 404), "%s: %r" % (path, st))
+
+
 POLICY_PATHS = ["/index.html", "/.hidden/secret.txt", "/.env", "/link-out", "/link-in",
                 "/../outside.txt", "/%2e%2e/outside.txt", "/sub/../../outside.txt",
                 "/nope.html", "/sub", "/sub/", "/sub/page.html", "/sub%2fpage.html",
