@@ -1728,7 +1728,7 @@ class Bystander(threading.Thread):
 # a flood must be recognised as one, not outlived. Only --send-timeout is
 # short, for the attackers that never read.
 ATTACK_ARGS = ["--send-timeout", "2", "--header-timeout", "10", "--idle-timeout", "10"]
-ATTACK_SECONDS = 6.0
+ATTACK_SECONDS = 5.0
 
 
 class Flood:
@@ -1797,7 +1797,7 @@ class Flood:
             ok(code in codes, "%s: GOAWAY with %s, expected one of %s" % (what, code, codes))
 
 
-ATTACK_SPAN = 2.5
+ATTACK_SPAN = 2.0
 
 
 def run_attack(what, make, read=True, settings=None, codes=("ENHANCE_YOUR_CALM",
