@@ -1573,6 +1573,9 @@ def settings_defaults_and_options():
         got = c.settings()
         eq(got.get(S_MAX_CONCURRENT_STREAMS), 100, "SETTINGS_MAX_CONCURRENT_STREAMS by default")
         eq(got.get(S_MAX_HEADER_LIST_SIZE), 8192, "SETTINGS_MAX_HEADER_LIST_SIZE by default")
+        eq(got.get(S_ENABLE_PUSH), 0, "SETTINGS_ENABLE_PUSH (no server push)")
+        eq(got.get(S_INITIAL_WINDOW_SIZE, 65535), 65535, "SETTINGS_INITIAL_WINDOW_SIZE")
+        eq(got.get(9), 1, "SETTINGS_NO_RFC7540_PRIORITIES (RFC 9218)")
     with h2_server(["--h2-max-streams", "7", "--max-header-bytes", "4096"]) as s:
         for tls in (False, True):
             with H2(s.tls_port if tls else s.port, tls=tls) as c:
@@ -1661,12 +1664,14 @@ def streams_beyond_the_limit_refused():
 @test
 def max_requests_then_goaway():
     """--max-requests 5: five streams are answered, then GOAWAY (NO_ERROR)
-    names the last one it serves and the connection ends."""
+    names the last one it serves; the 10 MiB one still open finishes, and
+    the connection ends."""
     with h2_server(["--max-requests", "5"], tls=False) as s:
         with H2(s.port) as c:
-            sids = [c.request("/index.html") for _ in range(5)]
-            c.wait(lambda: all(c.streams[x].done() for x in sids), 5)
+            sids = [c.request("/big.bin")] + [c.request("/index.html") for _ in range(4)]
+            c.wait(lambda: all(c.streams[x].done() for x in sids), 20)
             eq([c.streams[x].status for x in sids], [200] * 5, "the five streams")
+            ok(bytes(c.streams[sids[0]].body) == BIG, "the 10 MiB stream differs")
             late = c.request("/index.html")
             c.wait(lambda: c.closed, 5)
             ok(c.goaway is not None, "no GOAWAY after --max-requests streams")
