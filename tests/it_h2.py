@@ -2097,23 +2097,26 @@ def sigterm_grace_ends_a_stalled_stream():
 
 @test(timeout=30)
 def sigterm_idle_connection_closed_at_once():
-    """SIGTERM with an idle HTTP/2 connection: GOAWAY NO_ERROR at once, the
-    connection ends, and the server exits without waiting out --grace."""
-    s = h2_server(["--grace", "10"], tls=False)
+    """SIGTERM with idle HTTP/2 connections (h2c and TLS): GOAWAY NO_ERROR at
+    once, the connections end, and the server exits without waiting out
+    --grace."""
+    s = h2_server(["--grace", "10"])
     try:
-        c = H2(s.port)
-        sid = c.request("/index.html")
-        c.response(sid)
+        conns = [H2(s.port), H2(s.tls_port, tls=True)]
+        for c in conns:
+            eq(c.get("/index.html", scheme="https" if c is conns[1] else "http").status, 200,
+               "a first request")
         t0 = time.monotonic()
         s.proc.send_signal(signal.SIGTERM)
-        c.wait(lambda: c.closed, 5)
-        ok(c.goaway is not None, "no GOAWAY after SIGTERM")
-        eq(ERRORS.get(c.goaway[1], c.goaway[1]), "NO_ERROR", "GOAWAY code")
-        ok(c.closed, "the idle connection stayed open")
+        for c, what in zip(conns, ("h2c", "TLS")):
+            c.wait(lambda: c.closed, 5)
+            ok(c.goaway is not None, "%s: no GOAWAY after SIGTERM" % what)
+            eq(ERRORS.get(c.goaway[1], c.goaway[1]), "NO_ERROR", "%s: GOAWAY code" % what)
+            ok(c.closed, "%s: the idle connection stayed open" % what)
+            c.close()
         eq(s.proc.wait(5), 0, "exit status")
         took = time.monotonic() - t0
-        ok(took < 3, "exit %.1fs after SIGTERM with only an idle connection" % took)
-        c.close()
+        ok(took < 3, "exit %.1fs after SIGTERM with only idle connections" % took)
     finally:
         s.stop()
 
