@@ -1604,6 +1604,14 @@ def header_block_over_the_limit():
     with H2(s.port) as c:
         st = c.get("/index.html", headers=[("x-fits", "a" * 6000)])
         eq(st.status, 200, "a 6000-byte header under the 8192 limit")
+        # The limit as RFC 9113 §6.5.2 counts: name + value + 32 a field,
+        # pseudo-fields included; 8192 fits, 8193 does not.
+        base = sum(len(k) + len(v) + 32 for k, v in req_headers()) + len("x-fill") + 32
+        st = c.get("/index.html", headers=[("x-fill", "f" * (8192 - base))])
+        eq(st.status, 200, "a header block of exactly 8192 bytes as counted")
+        st = c.get("/index.html", headers=[("x-fill", "f" * (8193 - base))])
+        ok(st.status == 431 or (st.status is None and st.reset is not None),
+           "a header block of 8193 bytes as counted: %r" % st)
         for size in (9000, 20000):      # 20000 needs a CONTINUATION frame
             refused_on_its_stream(c, malformed(extra=[("x-big", "b" * size)]),
                                   "a %d-byte header" % size)
