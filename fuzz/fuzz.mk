@@ -8,11 +8,13 @@
 # make fuzz-build            only build them (build-fuzz/fuzz_NAME)
 # make fuzz-msan             the same under MemorySanitizer (reads of memory
 #                            never written), built in build-fuzz/msan; not
-#                            fuzz_tls: Debian's libssl is not instrumented
+#                            fuzz_tls nor fuzz_h2: Debian's libssl and
+#                            libnghttp2 are not instrumented
 # make fuzz-clean            remove build-fuzz/ (its corpus and crashes too)
 #
-# fuzz_conn, fuzz_conn_walk and fuzz_tls are one file, fuzz_conn.c, built
-# three ways (fuzz_tls: with the TLS transport, certs and OpenSSL linked in).
+# fuzz_conn, fuzz_conn_walk, fuzz_tls and fuzz_h2 are one file, fuzz_conn.c,
+# built four ways (fuzz_tls: with the TLS transport, certs and OpenSSL linked
+# in; fuzz_h2: with --h2c clients).
 # Each target starts from fuzz/corpus/NAME (checked in, never written) and
 # keeps what it learns in build-fuzz/corpus/NAME; crashes are saved as
 # build-fuzz/crashes/NAME-crash-*. Long campaigns: see docs/SECURITY-TESTING.md.
@@ -21,7 +23,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD = build-fuzz
 FUZZ_TARGETS ?= request resolve_path resolve_host range httpdate encoding etag log conn conn_walk \
-	tls proxy headers redirects rules_match
+	tls proxy headers redirects rules_match h2 h2_request
 # Every module but those that start, confine or thread the process.
 FUZZ_MODULES = $(filter-out options listen descriptors confine audit server keyproc certs tls,$(MODULES))
 FUZZ_OBJS = $(FUZZ_MODULES:%=$(FUZZ_BUILD)/%.o)
@@ -56,7 +58,7 @@ fuzz-regress: fuzz-build
 
 fuzz-msan:
 	$(MAKE) fuzz FUZZ_SAN=memory FUZZ_BUILD=$(FUZZ_BUILD)/msan FUZZ_SECONDS=$(FUZZ_SECONDS) \
-	    FUZZ_TARGETS="$(filter-out tls,$(FUZZ_TARGETS))"
+	    FUZZ_TARGETS="$(filter-out tls h2,$(FUZZ_TARGETS))"
 
 fuzz-clean:
 	rm -rf $(FUZZ_BUILD)

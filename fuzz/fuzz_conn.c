@@ -40,8 +40,9 @@
  *   (checked when no HEAD request could have been sent), of which only the
  *   last may be cut short (a send deadline or a reset).
  *
- * fuzz_conn_walk and fuzz_tls build this file again with a define (see
- * them): without openat2, and with TLS clients on the real TLS transport.
+ * fuzz_conn_walk, fuzz_tls and fuzz_h2 build this file again with a define
+ * (see them): without openat2, with TLS clients on the real TLS transport,
+ * and with --h2c clients that start with the HTTP/2 preface.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -101,6 +102,13 @@ static void tls_setup(void);
 static size_t tls_script(const uint8_t *data, size_t size);
 #else
 #define TRANSPORT (&transport_plain)
+#endif
+
+#ifdef FUZZ_CONN_H2
+/* fuzz_h2: --h2c on; each peer's bytes start with the client preface and
+ * what the server wrote is checked as HTTP/2 frames (fuzz_h2.c). */
+#include "http2.h"
+#define H2_IN_MAX 65536		/* what a peer wrote, kept to read its SETTINGS */
 #endif
 
 #define OUTPUT_CHECK_MAX (4u << 20)
@@ -230,6 +238,10 @@ setup(void)
 #ifdef FUZZ_CONN_TLS
 	tls_setup();
 #endif
+#ifdef FUZZ_CONN_H2
+	if (http2_init() != 0)
+		abort();
+#endif
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		abort();
 	tcp_addr.sin_family = AF_INET;
@@ -262,7 +274,19 @@ struct peer {
 #ifdef FUZZ_CONN_TLS
 	struct tls_peer *tls;	/* the client's TLS state */
 #endif
+#ifdef FUZZ_CONN_H2
+	char *in;		/* what the peer wrote (the server read) */
+	size_t inlen;
+	int in_overflow;
+#endif
 };
+
+#ifdef FUZZ_CONN_H2
+static void h2_peer_wrote(struct peer *p, const uint8_t *data, size_t n);
+static void h2_check_output(const struct peer *p);
+static void h2_memory_start(void);
+static void h2_check_memory(unsigned npeers);
+#endif
 
 #ifdef FUZZ_CONN_TLS
 static ssize_t tls_peer_recv(struct peer *p, void *buf, size_t len);
@@ -419,6 +443,9 @@ static atomic_uint open_conns;
 /* What each peer received: kept from one input to the next (a fresh 4 MiB
  * block per peer and input cost the sanitizers more than the input). */
 static char outbufs[MAX_PEERS][OUTPUT_CHECK_MAX];
+#ifdef FUZZ_CONN_H2
+static char inbufs[MAX_PEERS][H2_IN_MAX];
+#endif
 static int fd_baseline = -1;
 
 /* Whether the server still holds the connection: its descriptor is open
@@ -463,6 +490,10 @@ peer_op(struct peer *p, unsigned op, unsigned arg, const uint8_t *data, size_t s
 #else
 			ssize_t w = write(p->wfd, data + *i, n);
 			(void)w;	/* short or EAGAIN: the peer is ahead */
+#endif
+#ifdef FUZZ_CONN_H2
+			if (w > 0)
+				h2_peer_wrote(p, data + *i, (size_t)w);
 #endif
 		}
 		*i += n;
@@ -535,11 +566,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg->max_header_fields = 1 + (data[1] & 15) * 8;
 	cfg->hide_version = (data[1] >> 4) & 1;
 	npeers = 1 + (data[1] >> 5) % MAX_PEERS;
+#ifdef FUZZ_CONN_H2
+	h2_memory_start();
+#endif
 	cfg->max_connections = 16;
 	cfg->header_timeout = 2;
 	cfg->idle_timeout = 3;
 	cfg->send_timeout = 4;
 	cfg->grace = 1;
+#ifdef FUZZ_CONN_H2
+	cfg->h2c = 1;
+	cfg->h2_max_streams = (const unsigned[]){ 100, 1, 2, 8 }[data[0] >> 6];
+#endif
 
 	for (unsigned j = 0; j < npeers; j++) {
 		struct peer *p = &peers[j];
@@ -556,6 +594,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p->sdev = st.st_dev;
 		p->sino = st.st_ino;
 		p->out = outbufs[j];
+#ifdef FUZZ_CONN_H2
+		p->in = inbufs[j];
+		if (write(p->wfd, HTTP2_PREFACE, HTTP2_PREFACE_LEN) != HTTP2_PREFACE_LEN)
+			abort();
+		h2_peer_wrote(p, (const uint8_t *)HTTP2_PREFACE, HTTP2_PREFACE_LEN);
+#endif
 	}
 	check_open(ctx, peers, npeers);
 	FUZZ_ASSERT(ctx->nconns == npeers);
@@ -585,6 +629,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if ((ev = peer_op(p, op, arg, data, size, &i)) != 0 && p->open)
 			conn_event(ctx, p->c, ev);
 		check_open(ctx, peers, npeers);
+#ifdef FUZZ_CONN_H2
+		h2_check_memory(npeers);
+#endif
 	}
 
 	/* The peers read what is left while the server has something to say. */
@@ -620,6 +667,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int http = 1;
 #endif
 		FUZZ_ASSERT(memmem(p->out, p->outlen, SECRET, sizeof(SECRET) - 1) == NULL);
+#ifdef FUZZ_CONN_H2
+		h2_check_output(p);	/* frames, not HTTP/1.1 responses */
+		http = 0;
+#endif
 		if (http && !head_sent && !p->out_overflow)
 			check_output(p->out, p->outlen);
 		else if (http && p->outlen > 0)

@@ -19,10 +19,12 @@ for t in "$@"; do
 	seeds=fuzz/corpus/$t
 	[ "$t" = conn_walk ] && seeds=fuzz/corpus/conn	# the same target, openat2 missing
 	mkdir -p "$work"
-	set -- -dict=fuzz/http.dict -artifact_prefix="$build/crashes/$t-" \
+	dict=fuzz/http.dict
+	[ "$t" = h2 ] && dict=fuzz/h2.dict	# frames and HPACK, not HTTP/1.1 text
+	set -- -dict=$dict -artifact_prefix="$build/crashes/$t-" \
 		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 	case $t in
-	conn* | tls) set -- "$@" -close_fd_mask=2 -max_len=8192 ;;	# access lines: not on the terminal
+	conn* | tls | h2) set -- "$@" -close_fd_mask=2 -max_len=8192 ;;	# access lines: not on the terminal
 	request) set -- "$@" -max_len=8192 ;;
 	esac
 	if [ "$secs" -eq 0 ]; then

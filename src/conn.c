@@ -742,6 +742,13 @@ run(struct conn_ctx *ctx, struct conn *c)
 			break;
 		if (r > 0)
 			continue;
+		if (c->h2 != NULL && http2_finished(c) && !c->eof) {
+			/* GOAWAY is out: half-close and drop what still comes,
+			 * so that a reset cannot destroy it (see start_linger). */
+			c->close_after = 1;
+			c->linger = 1;
+			continue;
+		}
 		if (c->eof || (c->h2 != NULL && http2_finished(c)))
 			break;
 more:

@@ -20,11 +20,19 @@
 #include "respond.h"
 
 /* Frames that ask for no response are allowed this many, plus
- * CHATTER_PER_STREAM per request answered and one per CHATTER_BYTES of
- * body sent (a client acknowledges what it reads with WINDOW_UPDATE). */
+ * CHATTER_PER_STREAM per answer delivered (an error answer earns nothing:
+ * refused requests are no way to buy more) and one per CHATTER_BYTES of
+ * body sent (a client acknowledges what it reads with WINDOW_UPDATE, on
+ * the stream and the connection, as often as every frame). */
 #define CHATTER_BASE 1000
 #define CHATTER_PER_STREAM 16
-#define CHATTER_BYTES 8192
+#define CHATTER_BYTES 512
+
+/* Bytes a connection may send: INPUT_BASE, plus INPUT_PER_STREAM per
+ * request answered. Frames nghttp2 drops without a word (unknown types,
+ * PRIORITY once RFC 7540 priorities are off) are counted here. */
+#define INPUT_BASE (1024 * 1024)
+#define INPUT_PER_STREAM (16 * 1024)
 
 /* Request body bytes a connection may send (and have thrown away). */
 #define DISCARD_MAX (256 * 1024)
@@ -33,8 +41,9 @@
  * for any HEADERS frame hermit makes; DATA from memory fits what is left. */
 #define ROOM_MIN (RESPONSE_HEAD_MAX + 256)
 
-/* Response fields at most (a head of RESPONSE_HEAD_MAX bytes has fewer). */
-#define FIELDS_MAX 128
+/* Response fields at most: hermit's own (about 15) and the _headers
+ * rules' distinct names. */
+#define FIELDS_MAX (RULES_HEADER_NAMES_MAX + 32)
 
 struct stream {
 	struct stream *prev, *next;	/* the connection's streams, to free them all */
@@ -44,6 +53,7 @@ struct stream {
 	size_t mem_off, mem_len;
 	unsigned char no_body;	/* GET or HEAD: request DATA is a stream error */
 	unsigned char answered;
+	unsigned char earns;	/* a successful answer: its delivery earns allowance */
 };
 
 /* The header block being received: values are copied into hbuf, as
@@ -70,6 +80,7 @@ struct http2 {
 	unsigned bodies;	/* streams whose body is not all sent */
 	unsigned progress;	/* output since the last wait */
 	uint64_t chatter, allowance;
+	uint64_t input, input_allowance;
 	uint64_t discarded;
 	int goaway;
 };
@@ -419,6 +430,8 @@ answer(struct http2 *h, const nghttp2_frame *f)
 	}
 	conn_scratch_put(ctx, scratch);
 	st->answered = 1;
+	st->earns = res.status < 400;
+	h->input_allowance += INPUT_PER_STREAM;
 	if (c->requests >= ctx->cfg->max_requests && !h->goaway) {
 		h->goaway = 1;
 		nghttp2_submit_goaway(h->s, NGHTTP2_FLAG_NONE, b->id, NGHTTP2_NO_ERROR, NULL, 0);
@@ -504,8 +517,9 @@ on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *user)
 	struct http2 *h = user;
 	struct stream *st;
 
+	st = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
 	if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
-	    (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+	    (f->hd.flags & NGHTTP2_FLAG_END_STREAM) && st != NULL && st->earns) {
 		/* An answer delivered. A request still sending its body is
 		 * not reset (RFC 9113 §8.1 allows it, but curl then reports an
 		 * error instead of the answer): its DATA is read and dropped,
@@ -515,8 +529,7 @@ on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *user)
 	if (f->hd.type != NGHTTP2_DATA)
 		return 0;
 	h->allowance += f->hd.length / CHATTER_BYTES;
-	if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
-	    (st = nghttp2_session_get_stream_user_data(s, f->hd.stream_id)) != NULL &&
+	if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) && st != NULL &&
 	    (st->fd >= 0 || st->mem != NULL)) {
 		/* All sent: the file goes back now, not at the stream's end. */
 		if (st->fd >= 0 && !(h->c->file_borrowed && h->c->file_fd == st->fd))
@@ -573,6 +586,7 @@ http2_start(struct conn_ctx *ctx, struct conn *c)
 	h->ctx = ctx;
 	h->c = c;
 	h->allowance = CHATTER_BASE;
+	h->input_allowance = INPUT_BASE;
 	if (nghttp2_session_server_new2(&h->s, callbacks, h, options) != 0) {
 		free(h);
 		return -1;
@@ -614,8 +628,13 @@ http2_process(struct conn_ctx *ctx, struct conn *c)
 			return 1;
 	}
 	if (c->in_off < c->in_len) {
-		ssize_t n = nghttp2_session_mem_recv(h->s, (const uint8_t *)c->in + c->in_off,
-		    c->in_len - c->in_off);
+		ssize_t n = 0;
+		h->input += c->in_len - c->in_off;
+		if (h->input > h->input_allowance)
+			calm_down(h);	/* and what it sent is not even read */
+		else
+			n = nghttp2_session_mem_recv(h->s, (const uint8_t *)c->in + c->in_off,
+			    c->in_len - c->in_off);
 		c->in_off = c->in_len = 0;
 		if (n < 0) {
 			/* Bad preface, a flood nghttp2 saw, or out of memory: say
@@ -627,6 +646,7 @@ http2_process(struct conn_ctx *ctx, struct conn *c)
 				nghttp2_session_terminate_session(h->s, NGHTTP2_PROTOCOL_ERROR);
 			}
 			c->close_after = 1;
+			c->linger = 1;
 		}
 	}
 	while (c->file_fd < 0 && OUT_BUFFER_BYTES - c->out_len >= ROOM_MIN) {
