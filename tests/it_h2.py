@@ -186,10 +186,11 @@ class H2(Conn):
     connected socket (--stdio). settings: the client's SETTINGS; window: how
     far to open the connection window at once; auto_window: give back
     flow-control credit for every DATA frame (a client that reads);
-    prefix: bytes before the preface (a PROXY protocol header)."""
+    prefix: bytes before the preface (a PROXY protocol header);
+    ack_settings: acknowledge the server's SETTINGS."""
 
     def __init__(self, port=None, tls=False, sock=None, settings=None, window=16 << 20,
-                 auto_window=True, timeout=10.0, preface=True, prefix=b""):
+                 auto_window=True, timeout=10.0, preface=True, prefix=b"", ack_settings=True):
         if sock is None:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.settimeout(timeout)
@@ -213,6 +214,7 @@ class H2(Conn):
         self.closed = False
         self.frames = []                # (type, flags, sid) of everything received
         self.auto_window = auto_window
+        self.ack_settings = ack_settings
         self._hb = None                 # (sid, flags, block so far) in a header block
         self.stalled = set()            # streams given no credit back
         self.ack_step = 1 << 30         # credit given back in pieces of this size
@@ -305,7 +307,8 @@ class H2(Conn):
                            for i in range(0, len(payload), 6))
                 if self.server_settings is None:
                     self.server_settings = got
-                reply += settings_frame(ack=True)
+                if self.ack_settings:
+                    reply += settings_frame(ack=True)
         elif ftype == PING:
             if not flags & ACK:
                 reply += frame(PING, ACK, 0, payload)
@@ -1640,33 +1643,48 @@ def header_block_over_the_limit():
 
 @test
 def streams_beyond_the_limit_refused():
-    """--h2-max-streams 3: with three responses held open by a shut window,
-    further streams are refused: a stream error (RFC 9113 §5.1.2), which
-    the README names: RST_STREAM REFUSED_STREAM, no GOAWAY. They are never
-    answered; the first three finish once the window opens."""
+    """--h2-max-streams 3, with three responses held open by a shut window:
+    a stream beyond the limit is never answered. Before the client
+    acknowledged the limit it is refused (RST_STREAM REFUSED_STREAM) and
+    the held streams finish once the window opens; after, the connection
+    gets GOAWAY PROTOCOL_ERROR (nghttp2's choice, as the README says)."""
     with h2_server(["--h2-max-streams", "3"], tls=False) as s:
-        c = H2(s.port, settings=[(S_INITIAL_WINDOW_SIZE, 0)], auto_window=False)
-        eq(c.settings().get(S_MAX_CONCURRENT_STREAMS), 3, "SETTINGS_MAX_CONCURRENT_STREAMS")
-        c.wait(lambda: c.settings_acked, 5)
-        held = [c.request("/mid.bin") for _ in range(3)]
-        c.wait(lambda: all(c.streams[x].headers for x in held), 5)
-        extra = [c.request("/index.html") for _ in range(3)]
-        c.wait(lambda: c.goaway is not None or all(c.streams[x].done() for x in extra), 5)
-        for x in extra:
-            eq(c.streams[x].status, None, "stream %d beyond the limit answered" % x)
-        eq(c.goaway and (c.goaway[0], ERRORS.get(c.goaway[1], c.goaway[1])), None,
-           "GOAWAY (last stream, code) for streams beyond the limit")
-        for x in extra:
-            eq(ERRORS.get(c.streams[x].reset, c.streams[x].reset), "REFUSED_STREAM",
-               "stream %d's reset" % x)
-        c.auto_window = True
-        for x in held:
-            c.grant(x, len(MID))
-        c.wait(lambda: all(c.streams[x].done() for x in held), 10)
-        for x in held:
-            ok(bytes(c.streams[x].body) == MID, "held stream %d: %r" % (x, c.streams[x]))
-        eq(c.get("/index.html").status, 200, "a stream once the others ended")
-        c.close()
+        for acked in (False, True):
+            c = H2(s.port, settings=[(S_INITIAL_WINDOW_SIZE, 0)], auto_window=False,
+                   ack_settings=acked)
+            eq(c.settings().get(S_MAX_CONCURRENT_STREAMS), 3, "SETTINGS_MAX_CONCURRENT_STREAMS")
+            if acked:               # a first stream: the acknowledgement is in by then
+                sid = c.request("/index.html")
+                c.grant(sid, 1 << 16)
+                c.response(sid)
+            held = [c.request("/mid.bin") for _ in range(3)]
+            c.wait(lambda: all(c.streams[x].headers for x in held), 5)
+            extra = [c.request("/index.html") for _ in range(3)]
+            c.wait(lambda: c.goaway is not None or all(c.streams[x].done() for x in extra), 5)
+            what = "acknowledged" if acked else "not acknowledged"
+            for x in extra:
+                eq(c.streams[x].status, None, "%s: stream %d beyond the limit answered"
+                   % (what, x))
+            if acked:
+                eq(c.goaway and ERRORS.get(c.goaway[1], c.goaway[1]), "PROTOCOL_ERROR",
+                   "%s: GOAWAY" % what)
+                ok(c.wait(lambda: c.closed, 5), "%s: open after GOAWAY" % what)
+            else:
+                eq(c.goaway, None, "%s: GOAWAY" % what)
+                for x in extra:
+                    eq(ERRORS.get(c.streams[x].reset, c.streams[x].reset), "REFUSED_STREAM",
+                       "%s: stream %d's reset" % (what, x))
+                c.auto_window = True
+                for x in held:
+                    c.grant(x, len(MID))
+                c.wait(lambda: all(c.streams[x].done() for x in held), 10)
+                for x in held:
+                    ok(bytes(c.streams[x].body) == MID, "held stream %d: %r"
+                       % (x, c.streams[x]))
+                sid = c.request("/index.html")
+                c.grant(sid, 1 << 16)
+                eq(c.response(sid).status, 200, "a stream once the others ended")
+            c.close()
 
 
 @test
