@@ -40,7 +40,7 @@
 #   during a run: files are copied in.
 
 SD_CACHE=${HERMIT_TEST_CACHE:-/var/cache/hermit-test}
-SD_PACKAGES=systemd,systemd-sysv,dbus,libnss-systemd,libseccomp2
+SD_PACKAGES=systemd,systemd-sysv,dbus,libnss-systemd,libseccomp2,libnghttp2-14
 SD_LEADER= SD_NSPAWN_PID= SD_WORK= SD_CGROUPS=() SD_WATCHDOG=
 
 sd_note() { printf 'systemd: %s\n' "$*" >&2; }
