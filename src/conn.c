@@ -65,6 +65,7 @@ conn_ctx_init(struct conn_ctx *ctx, const struct config *cfg, int epfd, atomic_u
 	ctx->open_conns = open_conns;
 	ctx->inpool.size = cfg->max_header_bytes;
 	ctx->outpool.size = OUT_BUFFER_BYTES;
+	ctx->h2outpool.size = H2_OUT_BUFFER_BYTES;
 	ctx->log.date_second = -1;
 	conn_ctx_tick(ctx);
 	return (ctx->files = filecache_new()) == NULL ? -1 : 0;
@@ -88,6 +89,7 @@ conn_ctx_free(struct conn_ctx *ctx)
 	conn_close_all(ctx);
 	pool_drain(&ctx->inpool);
 	pool_drain(&ctx->outpool);
+	pool_drain(&ctx->h2outpool);
 	filecache_free(ctx->files);
 	ctx->files = NULL;
 }
@@ -152,9 +154,18 @@ conn_timer(struct conn_ctx *ctx, struct conn *c, enum timer which, unsigned seco
 	timer_set(ctx, c, which, seconds);
 }
 
+/* The pool c->out comes from: HTTP/2 writes more at a time. */
+static struct buffer_pool *
+out_pool(struct conn_ctx *ctx, const struct conn *c)
+{
+	return c->h2 != NULL ? &ctx->h2outpool : &ctx->outpool;
+}
+
 static void
 conn_close(struct conn_ctx *ctx, struct conn *c)
 {
+	struct buffer_pool *outpool = out_pool(ctx, c);
+
 	timer_unlink(ctx, c);
 	if (c->h2 != NULL)
 		http2_free(ctx, c);	/* first: a stream's file may be in c->file_fd */
@@ -166,7 +177,7 @@ conn_close(struct conn_ctx *ctx, struct conn *c)
 	if (c->io.wfd != c->io.rfd)
 		close(c->io.wfd);
 	pool_put(&ctx->inpool, c->in);
-	pool_put(&ctx->outpool, c->out);
+	pool_put(outpool, c->out);
 	free(c);
 	ctx->nconns--;
 	atomic_fetch_sub(ctx->open_conns, 1);
@@ -354,7 +365,7 @@ char *
 conn_out_buffer(struct conn_ctx *ctx, struct conn *c)
 {
 	if (c->out == NULL)
-		c->out = pool_get(&ctx->outpool);
+		c->out = pool_get(out_pool(ctx, c));
 	return c->out;
 }
 
@@ -602,7 +613,7 @@ static void
 release_buffers(struct conn_ctx *ctx, struct conn *c)
 {
 	pool_put(&ctx->inpool, c->in);
-	pool_put(&ctx->outpool, c->out);
+	pool_put(out_pool(ctx, c), c->out);
 	c->in = c->out = NULL;
 	c->in_off = c->in_len = 0;
 }
@@ -618,7 +629,8 @@ wait_for_input(struct conn_ctx *ctx, struct conn *c)
 		return -1;
 	if (c->h2 != NULL) {
 		http2_wait(ctx, c);
-		release_buffers(ctx, c);	/* the session consumed all input */
+		if (c->out_len == 0)	/* all sent, and the session read all input */
+			release_buffers(ctx, c);
 		return 0;
 	}
 	if (c->in_len > c->in_off) {
@@ -697,6 +709,13 @@ choose_http2(struct conn_ctx *ctx, struct conn *c)
 		return 0;
 	else if (n < HTTP2_PREFACE_LEN)
 		return c->eof ? 0 : -1;
+	if (c->out != NULL) {	/* HTTP/1.x's size, not HTTP/2's */
+		if (c->out_len > c->out_sent)
+			return 0;	/* cannot be: nothing was answered yet */
+		pool_put(&ctx->outpool, c->out);
+		c->out = NULL;
+		c->out_len = c->out_sent = 0;
+	}
 	return http2_start(ctx, c) == 0 ? 1 : -2;
 }
 

@@ -61,7 +61,7 @@ struct conn_ctx {
 	unsigned nconns;		/* this worker's */
 	int stopping;
 	struct conn_list timers[TIMER_COUNT];
-	struct buffer_pool inpool, outpool;
+	struct buffer_pool inpool, outpool, h2outpool;
 	struct filecache *files;
 	int64_t files_swept_ms;		/* last filecache_expire() */
 	int64_t now_ms;			/* monotonic */

@@ -29,10 +29,13 @@
 #define CHATTER_BYTES 512
 
 /* Bytes a connection may send: INPUT_BASE, plus INPUT_PER_STREAM per
- * request answered. Frames nghttp2 drops without a word (unknown types,
- * PRIORITY once RFC 7540 priorities are off) are counted here. */
+ * request answered, plus one per INPUT_PER_SENT bytes of body sent (26
+ * bytes of WINDOW_UPDATE as often as every 512 bytes read). Frames nghttp2
+ * drops without a word (unknown types, PRIORITY once RFC 7540 priorities
+ * are off) are counted here. */
 #define INPUT_BASE (1024 * 1024)
 #define INPUT_PER_STREAM (16 * 1024)
+#define INPUT_PER_SENT 16
 
 /* Request body bytes a connection may send (and have thrown away). */
 #define DISCARD_MAX (256 * 1024)
@@ -253,7 +256,7 @@ data_length(nghttp2_session *s, uint8_t type, int32_t id, int32_t session_window
 	struct http2 *h = user;
 	struct stream *st = nghttp2_session_get_stream_user_data(s, id);
 	int32_t n = session_window < stream_window ? session_window : stream_window;
-	size_t room = OUT_BUFFER_BYTES - h->c->out_len;
+	size_t room = H2_OUT_BUFFER_BYTES - h->c->out_len;
 
 	(void)type;
 	if ((uint32_t)n > max_frame)
@@ -263,8 +266,11 @@ data_length(nghttp2_session *s, uint8_t type, int32_t id, int32_t session_window
 	return n > 0 ? n : 1;
 }
 
-/* No-copy DATA: its 9-byte header ends the output buffer and its payload
- * is the file range the core sends next. */
+/* A file's DATA frame (nghttp2's no-copy path): its 9-byte header goes in
+ * the output buffer, then its payload, read in after it when the buffer
+ * has room (frames of several streams then leave in one write), else sent
+ * from the file by the core once the buffer is out (a frame larger than
+ * the buffer, which a client allowing large frames gets). */
 static int
 send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *framehd, size_t length,
     nghttp2_data_source *src, void *user)
@@ -272,14 +278,25 @@ send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *framehd, size_t l
 	struct http2 *h = user;
 	struct conn *c = h->c;
 	struct stream *st = src->ptr;
+	size_t room = H2_OUT_BUFFER_BYTES - c->out_len;
 
 	(void)s;
-	if (OUT_BUFFER_BYTES - c->out_len < 9 || c->file_fd >= 0)
+	if (room < 9 || c->file_fd >= 0)
 		return NGHTTP2_ERR_WOULDBLOCK;
-	memcpy(c->out + c->out_len, framehd, 9);
-	c->out_len += 9;
 	if (f->data.padlen != 0)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;	/* never asked for */
+	memcpy(c->out + c->out_len, framehd, 9);
+	c->out_len += 9;
+	h->progress = 1;
+	if (length <= room - 9) {
+		/* A file that shrank cannot fill the length announced: the
+		 * connection ends rather than send wrong bytes. */
+		if (respond_read_body(st->fd, c->out + c->out_len, st->off, length) == -1)
+			return NGHTTP2_ERR_CALLBACK_FAILURE;
+		c->out_len += (unsigned)length;
+		st->off += length;
+		return 0;
+	}
 	if (length > 0) {
 		c->file_fd = st->fd;
 		c->file_off = st->off;
@@ -287,7 +304,6 @@ send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *framehd, size_t l
 		c->file_borrowed = 1;
 		st->off += length;
 	}
-	h->progress = 1;
 	return NGHTTP2_ERR_PAUSE;
 }
 
@@ -529,6 +545,7 @@ on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *user)
 	if (f->hd.type != NGHTTP2_DATA)
 		return 0;
 	h->allowance += f->hd.length / CHATTER_BYTES;
+	h->input_allowance += f->hd.length / INPUT_PER_SENT;
 	if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) && st != NULL &&
 	    (st->fd >= 0 || st->mem != NULL)) {
 		/* All sent: the file goes back now, not at the stream's end. */
@@ -604,7 +621,7 @@ http2_start(struct conn_ctx *ctx, struct conn *c)
 static void
 append(struct conn *c, struct http2 *h, const uint8_t *p, size_t len)
 {
-	size_t room = OUT_BUFFER_BYTES - c->out_len, n = len < room ? len : room;
+	size_t room = H2_OUT_BUFFER_BYTES - c->out_len, n = len < room ? len : room;
 
 	memcpy(c->out + c->out_len, p, n);
 	c->out_len += (unsigned)n;
@@ -617,6 +634,7 @@ http2_process(struct conn_ctx *ctx, struct conn *c)
 {
 	struct http2 *h = c->h2;
 	int produced = 0;
+	unsigned out_before = c->out_len;
 
 	h->ctx = ctx;
 	if (conn_out_buffer(ctx, c) == NULL)
@@ -649,7 +667,7 @@ http2_process(struct conn_ctx *ctx, struct conn *c)
 			c->linger = 1;
 		}
 	}
-	while (c->file_fd < 0 && OUT_BUFFER_BYTES - c->out_len >= ROOM_MIN) {
+	while (c->file_fd < 0 && H2_OUT_BUFFER_BYTES - c->out_len >= ROOM_MIN) {
 		const uint8_t *p;
 		ssize_t n = nghttp2_session_mem_send(h->s, &p);
 		if (n < 0)
@@ -661,8 +679,8 @@ http2_process(struct conn_ctx *ctx, struct conn *c)
 		if (h->pend_len > 0)
 			break;
 	}
-	if (c->file_fd >= 0)
-		produced = 1;	/* a DATA frame header and its range */
+	if (c->out_len > out_before || c->file_fd >= 0)
+		produced = 1;	/* DATA written by send_data, or a range to send */
 	if (produced)
 		h->progress = 1;
 	if (c->close_after)

@@ -56,6 +56,12 @@
 /* The per-connection output buffer: headers plus small bodies. */
 #define OUT_BUFFER_BYTES (SMALL_BODY_BYTES + 4096)
 
+/* An HTTP/2 connection's output buffer: frames of several streams, file
+ * payloads read into it included, leave in one write of up to this much
+ * (four 16 KiB DATA frames), as h2o's writev does; 16 KiB frames each sent
+ * with their own sendfile cost twice the server CPU for 256 KiB files. */
+#define H2_OUT_BUFFER_BYTES (64 * 1024)
+
 /* A connection's socket holds at most about this much data not yet sent
  * (TCP_NOTSENT_LOWAT): a worker refills it as it drains, so the kernel
  * sends from the worker as it writes instead of from the client's

@@ -280,9 +280,8 @@ if_range_holds(const struct request *req, const char *tag, size_t taglen, const 
 	return httpdate_parse(v.p, v.len, &t) == 0 && t == st->st_mtim.tv_sec;
 }
 
-/* Reads the whole small body after the head; -1 if the file changed under us. */
-static int
-copy_body(int fd, char *dst, uint64_t off, uint64_t len)
+int
+respond_read_body(int fd, char *dst, uint64_t off, uint64_t len)
 {
 	uint64_t done = 0;
 
@@ -311,7 +310,7 @@ file_body(const struct respond_env *env, const struct request *req, int fd, stru
 	}
 	res->log_bytes = res->body_len;
 	if (res->body_len <= SMALL_BODY_BYTES && res->body_len <= h->size - h->len) {
-		if (copy_body(fd, h->p + h->len, res->body_off, res->body_len) == -1)	/* shrank since fstat: never send a wrong length */
+		if (respond_read_body(fd, h->p + h->len, res->body_off, res->body_len) == -1)	/* shrank since fstat: never send a wrong length */
 			return error_page(env, 500, 1, req->minor_version, head_only, NULL,
 			    h->p, h->size, res);
 		h->len += res->body_len;
