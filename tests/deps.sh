@@ -10,7 +10,7 @@
 set -eu
 build="gcc make pkg-config libseccomp-dev libssl-dev libnghttp2-dev"
 deb="$build debhelper dpkg-dev"
-test="$deb lintian python3 curl openssl wrk ucspi-tcp daemontools runit s6 util-linux procps iproute2 clang libclang-rt-14-dev valgrind systemd-container debootstrap slowhttptest pebble certbot testssl.sh sslscan haproxy hugo podman runc slirp4netns python3-yaml"
+test="$deb lintian python3 curl openssl wrk ucspi-tcp daemontools runit s6 util-linux procps iproute2 clang libclang-rt-14-dev valgrind systemd-container debootstrap slowhttptest pebble certbot testssl.sh sslscan haproxy hugo podman runc slirp4netns python3-yaml nghttp2-client python3-h2"
 
 # pkg-config name, a header, the Debian package, the library's name elsewhere
 libs() {

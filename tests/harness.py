@@ -39,6 +39,7 @@ __all__ = [
     "parse_responses", "make_tree", "write_file", "tempdir", "wait_for",
     "curl", "have_tool", "is_root", "nobody_ids", "raise_nofile",
     "ACCESS_RE", "sanitizer_report", "children", "memory_holds", "self_signed",
+    "rss_kib", "haproxy",
 ]
 
 BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("./hermit")
@@ -177,13 +178,16 @@ KEY_OPTIONS = {
 }
 
 
-def self_signed(d, kind):
+def self_signed(d, kind, host=None):
     """D/KIND.crt and D/KIND.key (mode 0600): a self-signed certificate for
-    localhost and 127.0.0.1, valid two days, with the openssl command."""
+    localhost and 127.0.0.1 (or for the name host alone), valid two days,
+    with the openssl command."""
+    san = "DNS:%s" % host if host else "DNS:localhost,IP:127.0.0.1"
     r = subprocess.run(["openssl", "req", "-x509", *KEY_OPTIONS[kind], "-nodes", "-days", "2",
                         "-keyout", os.path.join(d, kind + ".key"),
-                        "-out", os.path.join(d, kind + ".crt"), "-subj", "/CN=localhost",
-                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                        "-out", os.path.join(d, kind + ".crt"),
+                        "-subj", "/CN=%s" % (host or "localhost"),
+                        "-addext", "subjectAltName=" + san],
                        capture_output=True, timeout=60)
     ok(r.returncode == 0, "openssl req: %r" % r.stderr)
     os.chmod(os.path.join(d, kind + ".key"), 0o600)
@@ -527,6 +531,28 @@ class Server:
         return False
 
 
+def haproxy(conf, port):
+    """Starts haproxy (in the foreground, killed at the end of the test)
+    with the configuration lines conf; returns its Proc once it accepts
+    on 127.0.0.1:port. Skips the test when haproxy is not installed."""
+    if not have_tool("haproxy"):
+        skip("haproxy not installed")
+    d = tempdir()
+    cfg = write_file(d, "haproxy.cfg", "\n".join(conf) + "\n")
+    logf = open(os.path.join(d, "haproxy.log"), "w+b")
+    hp = spawn([shutil.which("haproxy"), "-db", "-f", cfg], stderr=logf.fileno())
+
+    def up():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return hp.poll() is not None
+    ok(wait_for(up, 5) and hp.poll() is None, "haproxy did not start: %s"
+       % open(logf.name).read())
+    return hp
+
+
 def wait_for(pred, timeout=5.0, interval=0.02):
     """Polls pred() until it returns a true value (returned) or timeout (None)."""
     deadline = time.monotonic() + timeout
@@ -827,6 +853,15 @@ def children(pid):
         except OSError:
             pass
     return out
+
+
+def rss_kib(pid):
+    """pid's resident set (VmRSS), in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS in /proc/%d/status" % pid)
 
 
 def memory_holds(pid, needles):
