@@ -190,8 +190,9 @@ remove_root(void)
 }
 
 /* The content tree: small and large files (the large one goes out with
- * sendfile), precompressed variants, a directory with an index, sites for
- * --vhosts, and what must never be served: the secret next to the root,
+ * sendfile), precompressed variants, a directory with an index, one
+ * without (listed: --listing is on but for HTTP/2), the site's 404.html,
+ * sites for --vhosts, and what must never be served: the secret next to the root,
  * symlinks to it, to the root's parent and to /etc/passwd, a dot-file and
  * an unreadable file holding it too. */
 static void
@@ -218,6 +219,15 @@ setup(void)
 	put_dir("dir");
 	put_file("dir/index.html", 50, 0644);
 	put_file("dir/x.css", 20000, 0644);
+	/* The site's 404 page (the vhosts' sites have none: the built-in
+	 * page), and a directory without index.html that --listing lists:
+	 * a name to escape, a dot-file and an unreadable file it must not. */
+	put_file("404.html", 700, 0644);
+	put_dir("files");
+	put_file("files/plain.txt", 10, 0644);
+	put_file("files/a \"b\" <i>&amp;.txt", 20, 0644);
+	put_file_in(rootdir, "files/.dot", 10, 0644, 1);
+	put_file_in(rootdir, "files/closed", 10, 0600, 1);
 	put_dir(".well-known");
 	put_file(".well-known/t.txt", 5, 0644);
 	put_dir("localhost");
@@ -565,6 +575,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg->max_requests = requests[data[0] >> 6];
 	cfg->max_header_fields = 1 + (data[1] & 15) * 8;
 	cfg->hide_version = (data[1] >> 4) & 1;
+#ifndef FUZZ_CONN_H2
+	cfg->listing = 1;	/* HTTP/2's checker wants every 200 to be a file */
+#endif
 	npeers = 1 + (data[1] >> 5) % MAX_PEERS;
 #ifdef FUZZ_CONN_H2
 	h2_memory_start();
