@@ -85,14 +85,15 @@ struct http2 {
 	uint64_t chatter, allowance;
 	uint64_t input, input_allowance;
 	uint64_t discarded;
-	int goaway;
+	int goaway;		/* a graceful GOAWAY went out: no new streams */
+	int ended;		/* GOAWAY with an error: nothing more is read */
 };
 
 static void
 calm_down(struct http2 *h)
 {
-	if (!h->goaway) {
-		h->goaway = 1;
+	if (!h->ended) {
+		h->ended = h->goaway = 1;
 		nghttp2_session_terminate_session(h->s, NGHTTP2_ENHANCE_YOUR_CALM);
 	}
 }
@@ -650,7 +651,7 @@ http2_process(struct conn_ctx *ctx, struct conn *c)
 		h->input += c->in_len - c->in_off;
 		if (h->input > h->input_allowance)
 			calm_down(h);	/* and what it sent is not even read */
-		else
+		if (!h->ended)
 			n = nghttp2_session_mem_recv(h->s, (const uint8_t *)c->in + c->in_off,
 			    c->in_len - c->in_off);
 		c->in_off = c->in_len = 0;
@@ -659,8 +660,8 @@ http2_process(struct conn_ctx *ctx, struct conn *c)
 			 * so if still possible, then close. */
 			if (n == NGHTTP2_ERR_FLOODED)
 				calm_down(h);
-			else if (!h->goaway) {
-				h->goaway = 1;
+			else if (!h->ended) {
+				h->ended = h->goaway = 1;
 				nghttp2_session_terminate_session(h->s, NGHTTP2_PROTOCOL_ERROR);
 			}
 			c->close_after = 1;
