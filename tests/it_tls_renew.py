@@ -246,9 +246,12 @@ class Acme:
         before = len(self.web.access_lines())
         out = self.certbot("renew", "--force-renewal", "--no-random-sleep-on-renew",
                            *(["--deploy-hook", hook] if hook else []), *extra)
-        ok(any("/.well-known/acme-challenge/" in l and '" 200 ' in l
-               for l in self.web.access_lines()[before:]),
-           "the renewal's challenge was not fetched from hermit")
+        # A worker writes its log lines when it next waits: on a loaded
+        # machine the line may follow certbot's exit by a moment.
+        ok(wait_for(lambda: any("/.well-known/acme-challenge/" in l and '" 200 ' in l
+                                for l in self.web.access_lines()[before:]), timeout=5),
+           "the renewal's challenge was not fetched from hermit: %r"
+           % self.web.access_lines()[before:])
         return out
 
 
