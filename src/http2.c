@@ -288,7 +288,6 @@ send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *framehd, size_t l
 		return NGHTTP2_ERR_CALLBACK_FAILURE;	/* never asked for */
 	memcpy(c->out + c->out_len, framehd, 9);
 	c->out_len += 9;
-	h->progress = 1;
 	if (length <= room - 9) {
 		/* A file that shrank cannot fill the length announced: the
 		 * connection ends rather than send wrong bytes. */
@@ -397,7 +396,7 @@ stream_free(struct http2 *h, struct stream *st)
 
 /* The block is complete: answer it. */
 static int
-answer(struct http2 *h, const nghttp2_frame *f)
+answer(struct http2 *h)
 {
 	struct conn_ctx *ctx = h->ctx;
 	struct conn *c = h->c;
@@ -453,7 +452,6 @@ answer(struct http2 *h, const nghttp2_frame *f)
 		h->goaway = 1;
 		nghttp2_submit_goaway(h->s, NGHTTP2_FLAG_NONE, b->id, NGHTTP2_NO_ERROR, NULL, 0);
 	}
-	(void)f;
 	return 0;
 }
 
@@ -465,7 +463,7 @@ on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *user)
 	(void)s;
 	if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_REQUEST &&
 	    f->hd.stream_id == h->b.id) {
-		int r = answer(h, f);
+		int r = answer(h);
 		h->b.id = 0;
 		conn_in_put(h->ctx, h->hbuf);
 		h->hbuf = NULL;

@@ -140,14 +140,6 @@ def say(line):
         print(line, flush=True)
 
 
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS in /proc/%d/status" % pid)
-
-
 # ---------------------------------------------------------------- testssl
 
 # Findings testssl rates MEDIUM or worse that are about the test certificate,

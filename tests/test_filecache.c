@@ -46,20 +46,28 @@ test_hits_return_the_same_descriptor(struct filecache *fc, int root)
 	CHECK(a >= 0 && a == b && st.st_size == 5);
 }
 
+/* Changes a file in place: the same inode, a new size and mtime. */
+static void
+append(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_APPEND);
+
+	CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	if (fd >= 0)
+		close(fd);
+}
+
 static void
 test_in_place_changes_are_seen_at_once(struct filecache *fc, int root)
 {
 	struct stat st;
 	char p[256];
-	int fd;
 
 	put("b", "one", 0644);
 	filecache_begin(fc);
 	CHECK(filecache_open(fc, root, "b", &st, 2000) >= 0 && st.st_size == 3);
 	snprintf(p, sizeof(p), "%s/b", dir);
-	fd = open(p, O_WRONLY | O_APPEND);
-	CHECK(fd >= 0 && write(fd, "more", 4) == 4);
-	close(fd);
+	append(p, "more");
 	filecache_begin(fc);
 	CHECK(filecache_open(fc, root, "b", &st, 2001) >= 0 && st.st_size == 7);
 	chmod(p, 0600);	/* unpublished in place: refused at once */
@@ -74,7 +82,6 @@ test_one_fstat_per_turn(struct filecache *fc, int root)
 {
 	struct stat st;
 	char p[256];
-	int fd;
 
 	put("t", "one", 0644);
 	filecache_turn(fc);
@@ -83,9 +90,7 @@ test_one_fstat_per_turn(struct filecache *fc, int root)
 	filecache_begin(fc);
 	CHECK(filecache_open(fc, root, "t", &st, 2100) >= 0 && st.st_size == 3);
 	snprintf(p, sizeof(p), "%s/t", dir);
-	fd = open(p, O_WRONLY | O_APPEND);
-	CHECK(fd >= 0 && write(fd, "more", 4) == 4);
-	close(fd);
+	append(p, "more");
 	filecache_begin(fc);
 	CHECK(filecache_open(fc, root, "t", &st, 2100) >= 0 && st.st_size == 3);
 	filecache_turn(fc);
