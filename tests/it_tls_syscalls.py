@@ -144,12 +144,19 @@ def sealed_calls(lines):
     parent = {}	# tid -> the process (thread group) it belongs to
     sealed = set()
     calls = {}
+    pending = {}	# tid -> the first half of a call strace split in two
     for line in lines:
         m = LINE.match(line)
         if not m:
             continue
         tid = int(m.group(1))
         name = m.group(2) or m.group(3)
+        # Under load a clone's flags and its result come on two lines;
+        # joined, a thread is still known as its process's.
+        if line.endswith("<unfinished ...>"):
+            pending[tid] = line
+        elif m.group(2) and tid in pending:
+            line = pending.pop(tid) + " " + line
         group = parent.get(tid, tid)
         if name in ("clone", "clone3") and re.search(r"= (\d+)$", line):
             child = int(re.search(r"= (\d+)$", line).group(1))
