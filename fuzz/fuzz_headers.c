@@ -8,7 +8,10 @@
  * - what is written is whole "Name: value\r\n" lines: the name a token,
  *   the value without CR, LF or other control bytes but HTAB, so no rule
  *   can add a line of its own or end the head;
- * - no header hermit owns (Content-Length, Date, ETag...) is ever written.
+ * - no header hermit owns (Content-Length, Date, ETag...) is ever written;
+ * - ":name" and ":splat" in values take the path's bytes, percent-encoded:
+ *   the same holds for them, and also when the room is short (a value that
+ *   does not fit is left out: what is written is still whole lines).
  *
  * Input: the file's text, a NUL byte, then the path ('/' is put in front).
  */
@@ -77,6 +80,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = rules_headers_write(h, path, plen, out, sizeof(out));
 	if (n > 0)
 		check_lines(out, (size_t)n);
+	if (n > 0) {	/* less room, as a fuller head leaves */
+		size_t room = (size_t)n - 1 - (size_t)n * (plen % 7) / 8;
+		int m = rules_headers_write(h, path, plen, out, room);
+		FUZZ_ASSERT(m <= (int)room);
+		if (m > 0)
+			check_lines(out, (size_t)m);
+	}
 	rules_headers_free(h);
 	free(text);
 	return 0;

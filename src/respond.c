@@ -716,7 +716,10 @@ respond_request(const struct respond_env *env, const struct request *req, char *
 	if (vary)
 		PUTS(&h, "Vary: Accept-Encoding\r\n");
 	if (hrules != NULL) {
-		int n = rules_headers_write(hrules, mpath, mlen, h.p + h.len, h.size - h.len);
+		/* The head's end must still fit after what placeholders fill. */
+		size_t tail = sizeof("Connection: keep-alive\r\n\r\n") - 1;
+		size_t room = h.size - h.len > tail ? h.size - h.len - tail : 0;
+		int n = rules_headers_write(hrules, mpath, mlen, h.p + h.len, room);
 		if (n < 0)
 			h.overflow = 1;
 		else

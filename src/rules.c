@@ -549,6 +549,38 @@ out_encoded(struct out *o, const char *s, size_t len)
 	}
 }
 
+/* Writes t[0..n) with its placeholders replaced by their captures in m,
+ * percent-encoded: ":splat" when the pattern had a '*', ":name" when it had
+ * that segment; any other ":name" stays as written. */
+static void
+out_substituted(struct out *o, const char *t, size_t n, const struct rules_match *m)
+{
+	for (size_t i = 0; i < n;) {
+		size_t e = i + 1;
+		if (t[i] != ':' || i + 1 == n || !name_char(t[i + 1], 1)) {
+			out_put(o, t + i, 1);
+			i++;
+			continue;
+		}
+		while (e < n && name_char(t[e], 0))
+			e++;
+		if (e - i - 1 == 5 && memcmp(t + i + 1, "splat", 5) == 0 && m->splat != NULL)
+			out_encoded(o, m->splat, m->splat_len);
+		else {
+			unsigned k;
+			for (k = 0; k < m->n; k++)
+				if (m->cap[k].name_len == e - i - 1 &&
+				    memcmp(m->cap[k].name, t + i + 1, e - i - 1) == 0)
+					break;
+			if (k == m->n)
+				out_put(o, t + i, e - i);	/* not a placeholder of the source */
+			else
+				out_encoded(o, m->cap[k].value, m->cap[k].value_len);
+		}
+		i = e;
+	}
+}
+
 int
 rules_target(const struct rules_redirect *rd, const struct rules_match *m,
     const char *query, size_t query_len, char *out, size_t size)
@@ -558,30 +590,7 @@ rules_target(const struct rules_redirect *rd, const struct rules_match *m,
 	size_t n = rd->to_len;
 	int own_query = memchr(t, '?', n) != NULL;
 
-	for (size_t i = 0; i < n;) {
-		size_t e = i + 1;
-		if (t[i] != ':' || i + 1 == n || !name_char(t[i + 1], 1)) {
-			out_put(&o, t + i, 1);
-			i++;
-			continue;
-		}
-		while (e < n && name_char(t[e], 0))
-			e++;
-		if (e - i - 1 == 5 && memcmp(t + i + 1, "splat", 5) == 0 && m->splat != NULL)
-			out_encoded(&o, m->splat, m->splat_len);
-		else {
-			unsigned k;
-			for (k = 0; k < m->n; k++)
-				if (m->cap[k].name_len == e - i - 1 &&
-				    memcmp(m->cap[k].name, t + i + 1, e - i - 1) == 0)
-					break;
-			if (k == m->n)
-				out_put(&o, t + i, e - i);	/* not a placeholder of the source */
-			else
-				out_encoded(&o, m->cap[k].value, m->cap[k].value_len);
-		}
-		i = e;
-	}
+	out_substituted(&o, t, n, m);
 	if (query != NULL && !own_query) {
 		out_put(&o, "?", 1);
 		out_put(&o, query, query_len);
@@ -604,6 +613,7 @@ struct hentry {
 	const char *name, *value;	/* value NULL: "! Name" */
 	size_t name_len, value_len;
 	unsigned rule, seq, id;
+	int holders;		/* the value has placeholders of its rule's path */
 };
 
 struct hrule {
@@ -664,6 +674,38 @@ field_value(const char *s, size_t len)
 	return 1;
 }
 
+/* Whether pattern p[0..plen) captures name[0..len): "splat" for a '*', or
+ * a ":name" segment. */
+static int
+captures(const char *p, size_t plen, const char *name, size_t len)
+{
+	if (len == 5 && memcmp(name, "splat", 5) == 0 && memchr(p, '*', plen) != NULL)
+		return 1;
+	for (size_t i = 1; i + len < plen; i++)
+		if (p[i] == ':' && p[i - 1] == '/' && memcmp(p + i + 1, name, len) == 0 &&
+		    (i + 1 + len == plen || p[i + 1 + len] == '/'))
+			return 1;
+	return 0;
+}
+
+/* Whether value v[0..len) has a ":name" that pattern p[0..plen) captures:
+ * known once, at load, so other values are copied as they are. */
+static int
+has_holders(const char *p, size_t plen, const char *v, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		size_t e = i + 1;
+		if (v[i] != ':' || !name_char(v[i + 1], 1))
+			continue;
+		while (e < len && name_char(v[e], 0))
+			e++;
+		if (captures(p, plen, v + i + 1, e - i - 1))
+			return 1;
+		i = e - 1;
+	}
+	return 0;
+}
+
 static int
 header_entry(struct rules_headers *h, const char *s, size_t sl, unsigned line,
     char *err, size_t errsize, rules_warn_fn *warn, void *arg)
@@ -699,6 +741,9 @@ header_entry(struct rules_headers *h, const char *s, size_t sl, unsigned line,
 		return fail(err, errsize, line, "more than 1000 header lines");
 	e.rule = h->nrules - 1;
 	e.seq = h->nentries;
+	if (e.value != NULL)
+		e.holders = has_holders(h->rules[e.rule].path, h->rules[e.rule].path_len,
+		    e.value, e.value_len);
 	for (e.id = 0; e.id < h->nentries; e.id++)
 		if (h->entries[e.id].name_len == e.name_len &&
 		    strncasecmp(h->entries[e.id].name, e.name, e.name_len) == 0)
@@ -821,6 +866,52 @@ rules_headers_count(const struct rules_headers *h)
 	return h == NULL ? 0 : h->nrules;
 }
 
+/* Whether entry e applies: its rule matched, no later "! Name" dropped it. */
+static int
+live(const struct hentry *e, const unsigned char *matched, const unsigned *cut)
+{
+	return e->value != NULL && matched[e->rule] && e->seq >= cut[e->id];
+}
+
+/* What a value without placeholders adds: its name's line ("Name: " and
+ * CRLF) when it is the first of its name, else ", ". */
+static size_t
+fixed_cost(const struct hentry *e, unsigned *seen)
+{
+	size_t n = e->value_len + (e->id == *seen ? 2 : e->name_len + 4);
+
+	*seen = e->id;
+	return n;
+}
+
+/* Appends e's value, or its name's line first when last is another name. */
+static void
+header_put(struct out *o, const struct hentry *e, unsigned *last,
+    const struct rules_match *m)
+{
+	if (e->id == *last)
+		out_put(o, ", ", 2);
+	else {
+		if (*last != UINT32_MAX)
+			out_put(o, "\r\n", 2);
+		out_put(o, e->name, e->name_len);
+		out_put(o, ": ", 2);
+		*last = e->id;
+	}
+	if (m == NULL)
+		out_put(o, e->value, e->value_len);
+	else
+		out_substituted(o, e->value, e->value_len, m);
+}
+
+/*
+ * Values with placeholders come from the request's path: their length is
+ * the client's to choose. Each is written only in the room the values
+ * without placeholders still to come leave (counted first, as if no
+ * placeholder were written): one that does not fit is left out, so a long
+ * path never makes the head overflow. Their captures are matched again,
+ * rule by rule, only for them.
+ */
 int
 rules_headers_write(const struct rules_headers *h, const char *path, size_t len,
     char *out, size_t size)
@@ -830,7 +921,8 @@ rules_headers_write(const struct rules_headers *h, const char *path, size_t len,
 	struct out o = { out, 0, size, 0 };
 	struct rules_match m;
 	const uint64_t *cand = candidates_of(&h->cand, path, len);
-	unsigned last = UINT32_MAX, any = 0, from = 0;
+	unsigned last = UINT32_MAX, seen = UINT32_MAX, mrule = UINT32_MAX, any = 0, from = 0;
+	size_t fixed = 0;
 	int i;
 
 	if ((cand[0] | cand[1]) == 0)
@@ -848,20 +940,37 @@ rules_headers_write(const struct rules_headers *h, const char *path, size_t len,
 		if (e->value == NULL && matched[e->rule])
 			cut[e->id] = e->seq + 1;
 	}
+	for (unsigned k = 0; k < h->nentries; k++)
+		if (live(&h->entries[k], matched, cut) && !h->entries[k].holders)
+			fixed += fixed_cost(&h->entries[k], &seen);
+	if (fixed > size)
+		return -1;
+	seen = UINT32_MAX;
 	for (unsigned k = 0; k < h->nentries; k++) {
 		const struct hentry *e = &h->entries[k];
-		if (e->value == NULL || !matched[e->rule] || e->seq < cut[e->id])
+		size_t mark = o.len;
+		unsigned was = last;
+		if (!live(e, matched, cut))
 			continue;
-		if (e->id == last)
-			out_put(&o, ", ", 2);
-		else {
-			if (last != UINT32_MAX)
-				out_put(&o, "\r\n", 2);
-			out_put(&o, e->name, e->name_len);
-			out_put(&o, ": ", 2);
-			last = e->id;
+		if (!e->holders) {
+			fixed -= fixed_cost(e, &seen);
+			header_put(&o, e, &last, NULL);
+			continue;
 		}
-		out_put(&o, e->value, e->value_len);
+		if (mrule != e->rule) {
+			rules_pattern_match(h->rules[e->rule].path, h->rules[e->rule].path_len,
+			    path, len, &m);
+			mrule = e->rule;
+		}
+		/* Its line's CRLF, written later, must fit too. */
+		o.size = size - fixed >= 2 ? size - fixed - 2 : 0;
+		header_put(&o, e, &last, &m);
+		o.size = size;
+		if (o.overflow) {
+			o.len = mark;
+			o.overflow = 0;
+			last = was;
+		}
 	}
 	if (last != UINT32_MAX)
 		out_put(&o, "\r\n", 2);

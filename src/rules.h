@@ -93,8 +93,12 @@ int rules_target(const struct rules_redirect *rd, const struct rules_match *m,
 
 /* Appends the header lines ("Name: value\r\n") that the rules give path
  * to out; values of one name from several rules are joined with ", ", and
- * "! Name" drops what earlier rules set. Returns the bytes written, or -1
- * when they do not fit in size. */
+ * "! Name" drops what earlier rules set. In a value, ":splat" and the
+ * ":name"s of its rule's path are the captures, percent-encoded as in a
+ * target (so only printable ASCII, never CR, LF or a control byte); other
+ * ":name"s stay as written. Returns the bytes written, or -1 when the
+ * values without placeholders do not fit in size; a value with placeholders
+ * that does not fit in what they leave is left out. */
 int rules_headers_write(const struct rules_headers *h, const char *path, size_t len,
     char *out, size_t size);
 

@@ -199,6 +199,90 @@ def headers_merged_per_path():
         eq(get(s, "/missing").header("X-Frame-Options"), None, "not an error page")
 
 
+PLACEHOLDER_HEADERS = """\
+/movies/:title
+  X-Movie-Name: You are watching ":title"
+  X-Other: :year stays
+/files/*
+  X-File: :splat
+/big/*
+  X-Big: :splat :splat :splat :splat :splat :splat :splat :splat
+  X-Small: kept
+/*
+  X-File: any
+"""
+
+
+def placeholder_site():
+    return site(redirects="/movies/* /a.html 200\n/big/* /a.html 200\n",
+                headers=PLACEHOLDER_HEADERS, extra={"files/a b.txt": b"ab\n"})
+
+
+def head_lines(data):
+    """The header lines of one raw HTTP/1.1 response, split at CRLF only."""
+    head = data.split(b"\r\n\r\n", 1)[0]
+    return head.split(b"\r\n")[1:]
+
+
+@test
+def placeholders_in_header_values():
+    with Server(placeholder_site()) as s:
+        r = get(s, "/movies/Alien")
+        eq((r.status, r.body), (200, b"page a\n"), "rewritten")
+        eq(r.header("X-Movie-Name"), 'You are watching "Alien"', "a placeholder")
+        eq(r.header("X-Other"), ":year stays", "a name the path does not capture")
+        eq(get(s, "/files/a%20b.txt").header("X-File"), "a%20b.txt, any",
+           "a splat, percent-encoded, merged with another rule's value")
+        r = get(s, "/a.html")
+        eq((r.header("X-File"), r.header("X-Movie-Name")), ("any", None), "no capture")
+
+
+@test
+def placeholders_cannot_inject_a_header_over_http1():
+    with Server(placeholder_site()) as s:
+        for path in ("/movies/a%0d%0aSet-Cookie:x", "/movies/a%0aSet-Cookie:x",
+                     "/movies/a%0dSet-Cookie:x"):
+            data = raw(s.port, b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                       b"Connection: close\r\n\r\n")
+            ok(data.startswith(b"HTTP/1.1 200 "), "%s: %r" % (path, data[:80]))
+            lines = head_lines(data)
+            ok(not any(l.lower().startswith(b"set-cookie") for l in lines),
+               "%s: no Set-Cookie in %r" % (path, lines))
+            for l in lines:
+                ok(all(c >= 0x20 and c != 0x7f for c in l), "control byte in %r" % l)
+            movie = [l for l in lines if l.startswith(b"X-Movie-Name: ")]
+            eq(len(movie), 1, "one X-Movie-Name line")
+            ok(b"Set-Cookie:x" in movie[0] and b"%0" in movie[0], "encoded: %r" % movie[0])
+        data = raw(s.port, b"GET /movies/a%0d%0aSet-Cookie:x HTTP/1.1\r\nHost: x\r\n"
+                   b"Connection: close\r\n\r\n")
+        ok(b'X-Movie-Name: You are watching "a%0D%0ASet-Cookie:x"\r\n' in data, repr(data))
+
+
+@test
+def placeholders_cannot_inject_a_header_over_http2():
+    with Server(placeholder_site(), args=["--h2c"]) as s:
+        r = curl("--http2-prior-knowledge", "-D", "-", "-o", "/dev/null",
+                 "http://127.0.0.1:%d/movies/a%%0d%%0aSet-Cookie:x" % s.port)
+        eq(r.returncode, 0, "curl: %r" % r.stderr)
+        ok(r.stdout.startswith(b"HTTP/2 200"), repr(r.stdout[:80]))
+        lines = head_lines(r.stdout)
+        ok(not any(l.lower().startswith(b"set-cookie") for l in lines), repr(lines))
+        ok(b'x-movie-name: You are watching "a%0D%0ASet-Cookie:x"' in lines, repr(lines))
+
+
+@test
+def a_long_path_leaves_its_placeholder_value_out():
+    with Server(placeholder_site()) as s:
+        r = get(s, "/big/" + "y" * 100)
+        eq(r.header("X-Big"), " ".join(["y" * 100] * 8), "a short path fits")
+        # 8 times 3000 bytes: more than a response head may hold.
+        long = "/big/" + "/".join(["y" * 199] * 15)
+        r = get(s, long)
+        eq((r.status, r.body), (200, b"page a\n"), "still served")
+        eq((r.header("X-Big"), r.header("X-Small")), (None, "kept"), "only that value left out")
+        ok(s.alive(), "alive")
+
+
 @test
 def owned_headers_are_refused_with_a_warning():
     h = "/*\n  X-A: 1\n  Content-Length: 999\n  ! Date\n  Content-Type: text/plain\n"

@@ -365,6 +365,95 @@ test_headers_merge(void)
 }
 
 static void
+test_headers_placeholders(void)
+{
+	struct rules_headers *h = headers(
+	    "/movies/:title\n"
+	    "  X-Movie-Name: You are watching \":title\"\n"
+	    "  X-Other: :year :titles :title_x 12:30 :\n"
+	    "/shows/:show/:season\n"
+	    "  X-Show: :season of :show, :season again\n"
+	    "/files/*\n"
+	    "  X-File: :splat\n"
+	    "/files/*.pdf\n"
+	    "  X-File: pdf :splat\n"
+	    "/*\n"
+	    "  X-File: any\n"
+	    "  X-Splat: :splat\n"
+	    "/plain\n"
+	    "  X-Plain: :splat :title\n");
+	char out[512];
+
+	CHECK(h != NULL);
+	CHECK(hwrite(h, "/movies/Alien", out, sizeof(out)) > 0 &&
+	    strstr(out, "X-Movie-Name: You are watching \"Alien\"\r\n") != NULL);
+	/* Names the path does not capture stay as written, whole. */
+	CHECK(hwrite(h, "/movies/Alien", out, sizeof(out)) > 0 &&
+	    strstr(out, "X-Other: :year :titles :title_x 12:30 :\r\n") != NULL);
+	CHECK(hwrite(h, "/shows/Lost/S01", out, sizeof(out)) > 0 &&
+	    strstr(out, "X-Show: S01 of Lost, S01 again\r\n") != NULL);
+	/* Splats, merged with other rules' values in file order. */
+	CHECK(hwrite(h, "/files/a/b.txt", out, sizeof(out)) > 0 &&
+	    strstr(out, "X-File: a/b.txt, any\r\n") != NULL &&
+	    strstr(out, "X-Splat: files/a/b.txt\r\n") != NULL);
+	CHECK(hwrite(h, "/files/x/y.pdf", out, sizeof(out)) > 0 &&
+	    strstr(out, "X-File: x/y.pdf, pdf x/y, any\r\n") != NULL);
+	CHECK(hwrite(h, "/plain", out, sizeof(out)) > 0 &&
+	    strstr(out, "X-Plain: :splat :title\r\n") != NULL &&
+	    strstr(out, "X-Splat: plain\r\n") != NULL);
+	/* What the path brings is percent-encoded: no byte can end the line. */
+	CHECK(hwrite(h, "/movies/a\r\nSet-Cookie: x=1", out, sizeof(out)) > 0 &&
+	    strstr(out, "X-Movie-Name: You are watching \"a%0D%0ASet-Cookie:%20x=1\"\r\n") != NULL &&
+	    strstr(out, "\nSet-Cookie") == NULL);
+	CHECK(hwrite(h, "/files/\"%\x01\x7f\xff \t", out, sizeof(out)) > 0 &&
+	    strstr(out, "X-File: %22%25%01%7F%FF%20%09, any\r\n") != NULL);
+	rules_headers_free(h);
+}
+
+/* A value with placeholders takes only the room the others leave: one that
+ * does not fit is left out, the rest of the lines stay whole. */
+static void
+test_headers_placeholder_bounds(void)
+{
+	struct rules_headers *h = headers(
+	    "/*\n"
+	    "  X-A: :splat\n"
+	    "  X-B: fixed\n"
+	    "  X-A: after\n"
+	    "/p/*\n"
+	    "  X-C: :splat\n");
+	char out[512], path[600];
+	const char *all = "X-A: p/abc, after\r\nX-B: fixed\r\nX-C: abc\r\n";
+	size_t n = strlen(all);
+
+	CHECK(h != NULL && hwrite(h, "/p/abc", out, sizeof(out)) == (int)n &&
+	    strcmp(out, all) == 0);
+	CHECK(hwrite(h, "/p/abc", out, n + 1) == (int)n);
+	/* One byte less: X-C goes; X-A's, written first, stays. */
+	CHECK(hwrite(h, "/p/abc", out, n) > 0 &&
+	    strcmp(out, "X-A: p/abc, after\r\nX-B: fixed\r\n") == 0);
+	CHECK(hwrite(h, "/p/abc", out, 30) > 0 &&
+	    strcmp(out, "X-A: after\r\nX-B: fixed\r\n") == 0);
+	/* The values without placeholders alone do not fit: an error. */
+	CHECK(hwrite(h, "/p/abc", out, 25) == 24 && hwrite(h, "/p/abc", out, 24) == -1);
+	/* A long path: its values are left out, never cut. */
+	memset(path, 'x', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	CHECK(hwrite(h, path, out, sizeof(out)) > 0 &&
+	    strcmp(out, "X-A: after\r\nX-B: fixed\r\n") == 0);
+	memcpy(path, "/p/", 3);
+	CHECK(hwrite(h, path, out, sizeof(out)) > 0 &&
+	    strcmp(out, "X-A: after\r\nX-B: fixed\r\n") == 0);
+	rules_headers_free(h);
+	/* A value that is only a placeholder, alone and too long: no line at all. */
+	h = headers("/q/:id\n  X-Id: :id\n");
+	CHECK(h != NULL && hwrite(h, "/q/12345", out, 13) == 0);
+	CHECK(hwrite(h, "/q/12345", out, 14) == 13 && strcmp(out, "X-Id: 12345\r\n") == 0);
+	rules_headers_free(h);
+}
+
+static void
 test_headers_owned(void)
 {
 	static const char *const names[] = { "Content-Length", "content-range", "DATE", "ETag",
@@ -455,6 +544,8 @@ main(void)
 	test_candidates();
 	test_targets();
 	test_headers_merge();
+	test_headers_placeholders();
+	test_headers_placeholder_bounds();
 	test_headers_owned();
 	test_headers_errors();
 	test_headers_limits();
