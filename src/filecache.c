@@ -18,7 +18,15 @@
  * held[] lists the slots that hold a descriptor, so that filecache_expire()
  * and filecache_free() visit those only: slots never used stay on pages
  * never touched.
+ *
+ * A small file's bytes may be kept with its entry (body), stamped with the
+ * size, mtime and ctime they were read at; the entry's fstat of each turn
+ * then tells whether they still are the file's. Bytes are kept only from a
+ * file whose mtime and ctime are a second or more in the past: a write
+ * within the timestamps' granularity (a clock tick) changes neither, and
+ * such a file is read each time instead, as racy-git does.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,6 +48,9 @@ struct entry {
 	unsigned short held_at;	/* this slot's place in held[], when fd >= 0 */
 	uint64_t stat_turn;	/* st was taken in this turn of the loop */
 	struct stat st;
+	char *body;		/* NULL, or the whole file as it was at: */
+	off_t body_size;
+	struct timespec body_mtim, body_ctim;
 	char path[PATH_CACHED_MAX];
 };
 
@@ -49,6 +60,9 @@ struct filecache {
 	unsigned lookups;	/* made in the current request */
 	unsigned ndeferred;
 	int deferred[FILECACHE_LOOKUPS_MAX];
+	unsigned nhanded;	/* entries whose fd the current request got */
+	struct entry *handed_now[FILECACHE_LOOKUPS_MAX];
+	size_t body_bytes;	/* kept, at most FILECACHE_BODY_BUDGET */
 	unsigned nheld;
 	unsigned short held[FILECACHE_FDS];
 	struct entry slot[FILECACHE_SLOTS];
@@ -87,6 +101,7 @@ filecache_begin(struct filecache *fc)
 		close(fc->deferred[--fc->ndeferred]);
 	fc->gen++;
 	fc->lookups = 0;
+	fc->nhanded = 0;
 }
 
 void
@@ -131,8 +146,19 @@ hold(struct filecache *fc, struct entry *e)
 }
 
 static void
+drop_body(struct filecache *fc, struct entry *e)
+{
+	if (e->body != NULL) {
+		fc->body_bytes -= (size_t)e->body_size;
+		free(e->body);
+		e->body = NULL;
+	}
+}
+
+static void
 evict(struct filecache *fc, struct entry *e)
 {
+	drop_body(fc, e);
 	if (e->len != 0 && e->fd >= 0) {	/* an empty slot's fd is 0 from calloc */
 		unsigned short last = fc->held[--fc->nheld];
 		fc->held[e->held_at] = last;
@@ -206,6 +232,7 @@ filecache_open(struct filecache *fc, int rootfd, const char *rel, struct stat *s
 			return e->fd;
 		if (still_published(fc, e, st)) {
 			e->handed = fc->gen;
+			fc->handed_now[fc->nhanded++] = e;
 			return e->fd;
 		}
 		evict(fc, e);
@@ -224,10 +251,89 @@ filecache_open(struct filecache *fc, int rootfd, const char *rel, struct stat *s
 	e->len = (unsigned short)len;
 	e->fd = fd;
 	e->expires_ms = now_ms + FILECACHE_TTL_MS;
-	e->stat_turn = 0;	/* st is the caller's, not kept */
+	e->stat_turn = 0;
 	if (fd >= 0) {
+		e->st = *st;	/* resolve_open()'s, as fresh as this turn's fstat */
+		e->stat_turn = fc->turn;
 		e->handed = fc->gen;
+		fc->handed_now[fc->nhanded++] = e;
 		hold(fc, e);
 	}
 	return fd;
+}
+
+static int
+same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* The entry's kept bytes are the file's as of this turn's fstat. */
+static int
+body_current(const struct entry *e)
+{
+	return e->body != NULL && e->body_size == e->st.st_size &&
+	    same_time(&e->body_mtim, &e->st.st_mtim) && same_time(&e->body_ctim, &e->st.st_ctim);
+}
+
+static int
+read_at(int fd, char *dst, uint64_t off, uint64_t len)
+{
+	uint64_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(fd, dst + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Reads the whole small file of e into memory, if it may be kept (see the
+ * top of this file); a file that does not read back at its fstat size is
+ * not kept. */
+static void
+keep_body(struct filecache *fc, struct entry *e, time_t now)
+{
+	size_t size = (size_t)e->st.st_size;
+
+	if (e->st.st_size <= 0 || e->st.st_size > FILECACHE_BODY_MAX ||
+	    fc->body_bytes + size > FILECACHE_BODY_BUDGET ||
+	    e->st.st_mtim.tv_sec >= now - 1 || e->st.st_ctim.tv_sec >= now - 1 ||
+	    (e->body = malloc(size)) == NULL)
+		return;
+	if (read_at(e->fd, e->body, 0, size) == -1) {
+		free(e->body);
+		e->body = NULL;
+		return;
+	}
+	e->body_size = e->st.st_size;
+	e->body_mtim = e->st.st_mtim;
+	e->body_ctim = e->st.st_ctim;
+	fc->body_bytes += size;
+}
+
+int
+filecache_read(struct filecache *fc, int fd, char *dst, uint64_t off, uint64_t len,
+    time_t now)
+{
+	struct entry *e = NULL;
+
+	for (unsigned i = 0; fc != NULL && i < fc->nhanded; i++)
+		if (fc->handed_now[i]->fd == fd && fc->handed_now[i]->len != 0)
+			e = fc->handed_now[i];
+	if (e != NULL && !body_current(e)) {
+		drop_body(fc, e);
+		keep_body(fc, e, now);
+	}
+	if (e == NULL || e->body == NULL)
+		return read_at(fd, dst, off, len);
+	if (off > (uint64_t)e->body_size || len > (uint64_t)e->body_size - off)
+		return -1;	/* beyond the file as fstat last saw it */
+	memcpy(dst, e->body + off, len);
+	return 0;
 }

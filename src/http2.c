@@ -14,6 +14,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include "connstate.h"
+#include "filecache.h"
 #include "http2.h"
 #include "limits.h"
 #include "request.h"
@@ -269,9 +270,10 @@ data_length(nghttp2_session *s, uint8_t type, int32_t id, int32_t session_window
 
 /* A file's DATA frame (nghttp2's no-copy path): its 9-byte header goes in
  * the output buffer, then its payload, read in after it when the buffer
- * has room (frames of several streams then leave in one write), else sent
- * from the file by the core once the buffer is out (a frame larger than
- * the buffer, which a client allowing large frames gets). */
+ * has room (frames of several streams then leave in one write). A frame
+ * that would fit an empty buffer waits for this one to be written; only a
+ * frame larger than the whole buffer (which a client allowing large frames
+ * gets) is sent from the file by the core once the buffer is out. */
 static int
 send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *framehd, size_t length,
     nghttp2_data_source *src, void *user)
@@ -282,7 +284,8 @@ send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *framehd, size_t l
 	size_t room = H2_OUT_BUFFER_BYTES - c->out_len;
 
 	(void)s;
-	if (room < 9 || c->file_fd >= 0)
+	if (room < 9 || c->file_fd >= 0 ||
+	    (length > room - 9 && length <= H2_OUT_BUFFER_BYTES - 9 && c->out_len > 0))
 		return NGHTTP2_ERR_WOULDBLOCK;
 	if (f->data.padlen != 0)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;	/* never asked for */
@@ -291,7 +294,7 @@ send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *framehd, size_t l
 	if (length <= room - 9) {
 		/* A file that shrank cannot fill the length announced: the
 		 * connection ends rather than send wrong bytes. */
-		if (respond_read_body(st->fd, c->out + c->out_len, st->off, length) == -1)
+		if (filecache_read(NULL, st->fd, c->out + c->out_len, st->off, length, 0) == -1)
 			return NGHTTP2_ERR_CALLBACK_FAILURE;
 		c->out_len += (unsigned)length;
 		st->off += length;

@@ -280,22 +280,6 @@ if_range_holds(const struct request *req, const char *tag, size_t taglen, const 
 	return httpdate_parse(v.p, v.len, &t) == 0 && t == st->st_mtim.tv_sec;
 }
 
-int
-respond_read_body(int fd, char *dst, uint64_t off, uint64_t len)
-{
-	uint64_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, dst + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (uint64_t)n;
-	}
-	return 0;
-}
-
 /* The bytes res->body_off/body_len of fd after the head in h: copied in
  * when small, else left open in res->body_fd for sendfile. */
 static size_t
@@ -310,7 +294,8 @@ file_body(const struct respond_env *env, const struct request *req, int fd, stru
 	}
 	res->log_bytes = res->body_len;
 	if (res->body_len <= SMALL_BODY_BYTES && res->body_len <= h->size - h->len) {
-		if (respond_read_body(fd, h->p + h->len, res->body_off, res->body_len) == -1)	/* shrank since fstat: never send a wrong length */
+		if (filecache_read(env->fc, fd, h->p + h->len, res->body_off, res->body_len,
+		    env->now) == -1)	/* shrank since fstat: never send a wrong length */
 			return error_page(env, 500, 1, req->minor_version, head_only, NULL,
 			    h->p, h->size, res);
 		h->len += res->body_len;

@@ -82,10 +82,6 @@ struct response {
 size_t respond_request(const struct respond_env *env, const struct request *req, char *out,
     size_t size, struct response *res);
 
-/* Reads bytes [off, off + len) of a body's file into dst: 0, or -1 when
- * the file no longer has them (it shrank: never send a wrong length). */
-int respond_read_body(int fd, char *dst, uint64_t off, uint64_t len);
-
 /* An error answer (status 400, 414, 431, 501, 503, 505...) with a short HTML
  * body, only announced by Content-Length when head_only is set (the request
  * was HEAD); the connection is closed after it when must_close is set. */

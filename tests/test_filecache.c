@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "filecache.h"
@@ -100,6 +102,84 @@ test_one_fstat_per_turn(struct filecache *fc, int root)
 	filecache_turn(fc);
 	filecache_begin(fc);
 	CHECK(filecache_open(fc, root, "t", &st, 2102) == -404);
+}
+
+/* Rewrites the start of a file in place: the same inode and size, a new ctime. */
+static void
+overwrite(const char *name, const char *text)
+{
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	fd = open(p, O_WRONLY);
+	CHECK(fd >= 0 && pwrite(fd, text, strlen(text), 0) == (ssize_t)strlen(text));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Reads len bytes at off of name, looked up in a new request. */
+static int
+read_through(struct filecache *fc, int root, const char *name, char *buf, uint64_t off,
+    uint64_t len, time_t now)
+{
+	struct stat st;
+	int fd;
+
+	filecache_begin(fc);
+	if ((fd = filecache_open(fc, root, name, &st, 2200)) < 0)
+		return -1;
+	memset(buf, 0, len + 1);
+	return filecache_read(fc, fd, buf, off, len, now);
+}
+
+/* A small file's bytes are kept once read, as long as the turn's fstat
+ * says it is unchanged: a change within the turn is not seen (the proof
+ * that nothing was read), the next turn's fstat sees it. */
+static void
+test_small_bodies_are_kept_while_unchanged(struct filecache *fc, int root)
+{
+	time_t later = time(NULL) + 5;	/* the file is old by then */
+	char buf[32];
+
+	put("k", "abcdef", 0644);
+	filecache_turn(fc);
+	CHECK(read_through(fc, root, "k", buf, 0, 6, later) == 0 && strcmp(buf, "abcdef") == 0);
+	overwrite("k", "ABCDEF");
+	CHECK(read_through(fc, root, "k", buf, 0, 6, later) == 0 && strcmp(buf, "abcdef") == 0);
+	CHECK(read_through(fc, root, "k", buf, 2, 3, later) == 0 && strcmp(buf, "cde") == 0);
+	CHECK(read_through(fc, root, "k", buf, 4, 3, later) == -1);	/* past the end */
+	filecache_turn(fc);
+	CHECK(read_through(fc, root, "k", buf, 0, 6, later) == 0 && strcmp(buf, "ABCDEF") == 0);
+	CHECK(read_through(fc, root, "k", buf, 2, 3, later) == 0 && strcmp(buf, "CDE") == 0);
+}
+
+/* A file changed within the last second, or too big, is read every time:
+ * its timestamps may not show a write made in the same clock tick. */
+static void
+test_recent_or_big_files_are_read_each_time(struct filecache *fc, int root)
+{
+	static char big[FILECACHE_BODY_MAX + 2];
+	char buf[32];
+	int fd;
+
+	put("n", "uvwxyz", 0644);
+	filecache_turn(fc);
+	CHECK(read_through(fc, root, "n", buf, 0, 6, time(NULL)) == 0 && strcmp(buf, "uvwxyz") == 0);
+	overwrite("n", "UVWXYZ");
+	CHECK(read_through(fc, root, "n", buf, 0, 6, time(NULL)) == 0 && strcmp(buf, "UVWXYZ") == 0);
+	memset(big, 'b', sizeof(big) - 1);
+	put("big", big, 0644);
+	filecache_turn(fc);
+	CHECK(read_through(fc, root, "big", buf, 0, 4, time(NULL) + 5) == 0 && strcmp(buf, "bbbb") == 0);
+	overwrite("big", "BBBB");
+	CHECK(read_through(fc, root, "big", buf, 0, 4, time(NULL) + 5) == 0 && strcmp(buf, "BBBB") == 0);
+	/* Any other descriptor, and no cache at all: a plain read. */
+	snprintf(big, sizeof(big), "%s/n", dir);
+	fd = open(big, O_RDONLY);
+	CHECK(fd >= 0 && filecache_read(NULL, fd, buf, 1, 2, 0) == 0 && memcmp(buf, "VW", 2) == 0);
+	if (fd >= 0)
+		close(fd);
 }
 
 static void
@@ -368,6 +448,8 @@ main(void)
 	test_hits_return_the_same_descriptor(fc, root);
 	test_in_place_changes_are_seen_at_once(fc, root);
 	test_one_fstat_per_turn(fc, root);
+	test_small_bodies_are_kept_while_unchanged(fc, root);
+	test_recent_or_big_files_are_read_each_time(fc, root);
 	test_replacement_and_removal_are_seen_after_the_ttl(fc, root);
 	test_missing_files_are_remembered_for_the_ttl(fc, root);
 	test_the_policy_still_applies(fc, root);
