@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -54,13 +56,78 @@ tls_offer_h2(int on)
 	alpn_ours_len = sizeof(alpn_both) - 1 - (on ? 0 : 3);
 }
 
+/* A connection's socket BIO: OpenSSL's, except that a record written while
+ * more of the same answer follows goes with MSG_MORE. Each SSL_write is one
+ * record and one system call; without MSG_MORE each 16 KiB record would
+ * also be its own TCP push (over loopback, its own trip through the
+ * receiver's stack, on this thread), with it the kernel sends them in
+ * segments as large as it can. The last record of an answer goes without,
+ * so nothing waits. Records OpenSSL writes on its own (handshake, tickets,
+ * alerts), and kTLS sockets, take OpenSSL's own path. */
+static BIO_METHOD *socket_bio;
+static int (*socket_write)(BIO *, const char *, int);
+static int ktls_on;	/* see kTLS below */
+static _Thread_local int more_follows;
+
+static int
+socket_write_more(BIO *b, const char *buf, int len)
+{
+	ssize_t n;
+
+	if (!more_follows || BIO_get_ktls_send(b))
+		return socket_write(b, buf, len);
+	BIO_clear_retry_flags(b);
+	n = send(BIO_get_fd(b, NULL), buf, (size_t)len, MSG_NOSIGNAL | MSG_MORE);
+	if (n <= 0 && BIO_sock_should_retry((int)n))
+		BIO_set_retry_write(b);
+	return (int)n;
+}
+
+static int
+socket_bio_init(void)
+{
+	const BIO_METHOD *base = BIO_s_socket();
+
+	if (socket_bio != NULL)
+		return 0;
+	socket_write = BIO_meth_get_write(base);
+	if ((socket_bio = BIO_meth_new(BIO_TYPE_SOCKET, "socket, MSG_MORE")) == NULL ||
+	    socket_write == NULL ||
+	    BIO_meth_set_write(socket_bio, socket_write_more) != 1 ||
+	    BIO_meth_set_read(socket_bio, BIO_meth_get_read(base)) != 1 ||
+	    BIO_meth_set_puts(socket_bio, BIO_meth_get_puts(base)) != 1 ||
+	    BIO_meth_set_ctrl(socket_bio, BIO_meth_get_ctrl(base)) != 1 ||
+	    BIO_meth_set_create(socket_bio, BIO_meth_get_create(base)) != 1 ||
+	    BIO_meth_set_destroy(socket_bio, BIO_meth_get_destroy(base)) != 1)
+		return -1;
+	return 0;
+}
+
+/* SSL_set_fd() with the socket BIO above. */
+static int
+set_socket(SSL *s, int fd)
+{
+	BIO *b = BIO_new(socket_bio);
+
+	if (b == NULL)
+		return 0;
+	BIO_set_fd(b, fd, BIO_NOCLOSE);
+	SSL_set_bio(s, b, b);
+#ifndef OPENSSL_NO_KTLS
+	if (ktls_on)	/* as SSL_set_fd() does: lets the keys go to the kernel later */
+		(void)setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls"));
+#endif
+	return 1;
+}
+
 int
 tls_init(char *why, size_t whysize)
 {
 	/* No openssl.cnf: the configuration is hermit's own, and nothing is
 	 * loaded from disk later. No atexit cleanup: at exit the process is
 	 * sealed, and freeing OpenSSL's tables then buys nothing. */
-	if (OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL) != 1) {
+	if (OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL) != 1 ||
+	    socket_bio_init() == -1) {
 		snprintf(why, whysize, "TLS: OpenSSL failed to initialise");
 		return -1;
 	}
@@ -517,7 +584,7 @@ ssl_of(struct transport_io *io)
 	if (s != NULL)
 		return s;
 	/* One socket, or (--stdio) two descriptors, pipes perhaps. */
-	if ((s = SSL_new(ctx)) == NULL || (io->rfd == io->wfd ? SSL_set_fd(s, io->rfd) != 1
+	if ((s = SSL_new(ctx)) == NULL || (io->rfd == io->wfd ? set_socket(s, io->rfd) != 1
 	    : SSL_set_rfd(s, io->rfd) != 1 || SSL_set_wfd(s, io->wfd) != 1)) {
 		SSL_free(s);
 		ERR_clear_error();
@@ -588,10 +655,11 @@ tls_send(struct transport_io *io, const void *buf, size_t len, int more)
 	SSL *s = ssl_of(io);
 	int n;
 
-	(void)more;	/* each SSL_write is a record; TCP_NODELAY is on */
 	if (s == NULL)
 		return -1;
+	more_follows = more || len > SSL3_RT_MAX_PLAIN_LENGTH;	/* one record each call */
 	n = SSL_write(s, buf, len > INT_MAX ? INT_MAX : (int)len);
+	more_follows = 0;
 	if (n > 0)
 		return n;
 	return failed(io, s, n, 0) == 0 ? (errno = EPIPE, -1) : -1;
@@ -622,7 +690,9 @@ tls_send_file(struct transport_io *io, int fd, off_t *off, size_t len)
 	got = pread(fd, buf, len < sizeof(buf) ? len : sizeof(buf), *off);
 	if (got <= 0)
 		return got;	/* 0: the file shrank */
+	more_follows = (size_t)got < len;
 	n = SSL_write(s, buf, (int)got);
+	more_follows = 0;
 	if (n > 0) {
 		*off += n;
 		return n;
