@@ -23,9 +23,10 @@
 
 #include "tls.h"
 
-/* One record's worth of a file per SSL_write: a full record (16 KiB of
- * plaintext) leaves in one system call. */
-#define FILE_CHUNK 16384
+/* A file body is read this much at a time (one pread for four records),
+ * into each worker thread's own buffer; each record leaves in one system
+ * call. */
+#define FILE_READ 65536
 
 /* The contexts: built before confinement, read-only while serving
  * (OpenSSL locks what it changes in them, the ticket keys' use). Every
@@ -665,14 +666,15 @@ tls_send(struct transport_io *io, const void *buf, size_t len, int more)
 	return failed(io, s, n, 0) == 0 ? (errno = EPIPE, -1) : -1;
 }
 
-/* No sendfile: the bytes must be encrypted here. A write that could not go
- * out is retried with the same offset, so the same bytes, as OpenSSL
- * requires. */
+/* No sendfile: the bytes must be encrypted here. A record that could not
+ * go out is retried from the same offset, so with the same bytes and
+ * length, as OpenSSL requires. */
 static ssize_t
 tls_send_file(struct transport_io *io, int fd, off_t *off, size_t len)
 {
-	unsigned char buf[FILE_CHUNK];
+	static _Thread_local unsigned char buf[FILE_READ];
 	SSL *s = ssl_of(io);
+	size_t done, chunk;
 	ssize_t got;
 	int n;
 
@@ -690,13 +692,19 @@ tls_send_file(struct transport_io *io, int fd, off_t *off, size_t len)
 	got = pread(fd, buf, len < sizeof(buf) ? len : sizeof(buf), *off);
 	if (got <= 0)
 		return got;	/* 0: the file shrank */
-	more_follows = (size_t)got < len;
-	n = SSL_write(s, buf, (int)got);
-	more_follows = 0;
-	if (n > 0) {
-		*off += n;
-		return n;
+	for (done = 0; done < (size_t)got; done += (size_t)n) {
+		chunk = (size_t)got - done;
+		if (chunk > SSL3_RT_MAX_PLAIN_LENGTH)
+			chunk = SSL3_RT_MAX_PLAIN_LENGTH;
+		more_follows = done + chunk < len;
+		n = SSL_write(s, buf + done, (int)chunk);
+		more_follows = 0;
+		if (n <= 0)
+			break;
 	}
+	*off += (off_t)done;
+	if (done > 0)
+		return (ssize_t)done;
 	return failed(io, s, n, 0) == 0 ? (errno = EPIPE, -1) : -1;
 }
 
