@@ -6,7 +6,36 @@
 # header), and prints the server's CPU time per request for each (user +
 # system from /proc/PID/stat), twice, alternating. Bounded: DURATION
 # seconds per run (default 5).
+#
+# bench_rules.sh --serve BIN PORT DOCROOT DIR: for a comparison harness
+# that runs one server command: copies DOCROOT into DIR/site (hard links
+# where it can), adds the same rule files, and runs BIN on 127.0.0.1:PORT
+# in the foreground.
 set -euo pipefail
+
+# The rule files at Cloudflare's limits, into directory $1.
+write_rules() {
+	{
+		for i in $(seq 0 1999); do echo "/static/page$i /target$i.html 301"; done
+		for i in $(seq 0 99); do echo "/dyn$i/:id/* /t$i/:id/:splat 302"; done
+	} >"$1/_redirects"
+	{
+		printf '/*\n  X-Frame-Options: DENY\n'
+		for i in $(seq 1 99); do printf '/h%d/*\n  Cache-Control: max-age=%d\n' "$i" "$i"; done
+	} >"$1/_headers"
+}
+
+if [ "${1:-}" = --serve ]; then
+	[ $# = 5 ] || { echo "usage: bench_rules.sh --serve BIN PORT DOCROOT DIR" >&2; exit 2; }
+	rm -rf "$5/site"
+	cp -al "$4" "$5/site" 2>/dev/null || cp -a "$4" "$5/site"
+	write_rules "$5/site"
+	chmod a+rX "$5/site" "$5/site/_redirects" "$5/site/_headers"
+	user=()
+	[ "$(id -u)" = 0 ] && user=(--user nobody)
+	exec "$2" --listen "127.0.0.1:$3" "${user[@]}" --access-log off "$5/site"
+fi
+
 bin=$(realpath "$1")
 duration=${DURATION:-5}
 command -v wrk >/dev/null || { echo "bench: wrk is missing: apt-get install -y wrk" >&2; exit 1; }
@@ -21,14 +50,7 @@ trap cleanup EXIT INT TERM
 mkdir -p "$dir/none" "$dir/rules"
 head -c 1024 /dev/urandom >"$dir/none/1k.bin"
 cp "$dir/none/1k.bin" "$dir/rules/1k.bin"
-{
-	for i in $(seq 0 1999); do echo "/static/page$i /target$i.html 301"; done
-	for i in $(seq 0 99); do echo "/dyn$i/:id/* /t$i/:id/:splat 302"; done
-} >"$dir/rules/_redirects"
-{
-	printf '/*\n  X-Frame-Options: DENY\n'
-	for i in $(seq 1 99); do printf '/h%d/*\n  Cache-Control: max-age=%d\n' "$i" "$i"; done
-} >"$dir/rules/_headers"
+write_rules "$dir/rules"
 chmod -R a+rX "$dir"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
