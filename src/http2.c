@@ -81,6 +81,10 @@ struct http2 {
 	const uint8_t *pend;	/* output nghttp2 made that did not fit yet */
 	size_t pend_len;
 	struct stream *streams;
+	char *ahead;		/* NULL, or H2_READ_AHEAD_BYTES of a file: */
+	const struct stream *ahead_st;	/* this stream's bytes */
+	uint64_t ahead_off, ahead_end;	/* [ahead_off, ahead_end) */
+	unsigned ahead_wasted;	/* reloads that dropped unsent bytes */
 	unsigned bodies;	/* streams whose body is not all sent */
 	unsigned progress;	/* output since the last wait */
 	uint64_t chatter, allowance;
@@ -268,6 +272,45 @@ data_length(nghttp2_session *s, uint8_t type, int32_t id, int32_t session_window
 	return n > 0 ? n : 1;
 }
 
+static void
+drop_ahead(struct http2 *h)
+{
+	free(h->ahead);
+	h->ahead = NULL;
+	h->ahead_st = NULL;
+}
+
+/* The next length bytes of st's file into dst: from the read-ahead when it
+ * has them, else read, with the frames after this one when more follow.
+ * -1 when the file no longer has them. */
+static int
+read_payload(struct http2 *h, const struct stream *st, char *dst, size_t length)
+{
+	uint64_t left = st->end - st->off, n;
+
+	if (h->ahead_st == st && st->off >= h->ahead_off && st->off + length <= h->ahead_end) {
+		memcpy(dst, h->ahead + (st->off - h->ahead_off), length);
+		return 0;
+	}
+	if (h->ahead_st != NULL && h->ahead_st != st && h->ahead_st->off < h->ahead_end)
+		h->ahead_wasted++;	/* another stream's bytes, not all sent */
+	if (left <= length || h->ahead_wasted >= H2_READ_AHEAD_WASTE_MAX) {
+		drop_ahead(h);	/* a last frame, or read-ahead does not pay here */
+		return filecache_read(NULL, st->fd, dst, st->off, length, 0);
+	}
+	h->ahead_st = NULL;
+	if (h->ahead == NULL && (h->ahead = malloc(H2_READ_AHEAD_BYTES)) == NULL)
+		return filecache_read(NULL, st->fd, dst, st->off, length, 0);
+	n = left < H2_READ_AHEAD_BYTES ? left : H2_READ_AHEAD_BYTES;
+	if (length > n || filecache_read(NULL, st->fd, h->ahead, st->off, n, 0) == -1)
+		return -1;
+	h->ahead_st = st;
+	h->ahead_off = st->off;
+	h->ahead_end = st->off + n;
+	memcpy(dst, h->ahead, length);
+	return 0;
+}
+
 /* A file's DATA frame (nghttp2's no-copy path): its 9-byte header goes in
  * the output buffer, then its payload, read in after it when the buffer
  * has room (frames of several streams then leave in one write). A frame
@@ -294,7 +337,7 @@ send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *framehd, size_t l
 	if (length <= room - 9) {
 		/* A file that shrank cannot fill the length announced: the
 		 * connection ends rather than send wrong bytes. */
-		if (filecache_read(NULL, st->fd, c->out + c->out_len, st->off, length, 0) == -1)
+		if (read_payload(h, st, c->out + c->out_len, length) == -1)
 			return NGHTTP2_ERR_CALLBACK_FAILURE;
 		c->out_len += (unsigned)length;
 		st->off += length;
@@ -387,6 +430,8 @@ stream_free(struct http2 *h, struct stream *st)
 		h->bodies--;
 	} else if (st->mem != NULL)
 		h->bodies--;
+	if (h->ahead_st == st)
+		drop_ahead(h);	/* nothing else reads it; a new stream may take this address */
 	if (st->prev != NULL)
 		st->prev->next = st->next;
 	else
@@ -739,6 +784,7 @@ http2_free(struct conn_ctx *ctx, struct conn *c)
 	nghttp2_session_del(h->s);	/* calls no callback: the streams are freed here */
 	while (h->streams != NULL)
 		stream_free(h, h->streams);
+	drop_ahead(h);
 	conn_in_put(ctx, h->hbuf);
 	free(h);
 	c->h2 = NULL;

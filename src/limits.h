@@ -62,6 +62,14 @@
  * with their own sendfile cost twice the server CPU for 256 KiB files. */
 #define H2_OUT_BUFFER_BYTES (64 * 1024)
 
+/* A file body of several DATA frames is read this much at a time into the
+ * HTTP/2 connection's read-ahead (held only while such a stream is being
+ * sent), one pread where there would be four; a connection whose streams
+ * interleave so that read-ahead is wasted H2_READ_AHEAD_WASTE_MAX times
+ * reads each frame by itself from then on. */
+#define H2_READ_AHEAD_BYTES (64 * 1024)
+#define H2_READ_AHEAD_WASTE_MAX 8
+
 /* A connection's socket holds at most about this much data not yet sent
  * (TCP_NOTSENT_LOWAT): a worker refills it as it drains, so the kernel
  * sends from the worker as it writes instead of from the client's
