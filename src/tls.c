@@ -57,31 +57,221 @@ tls_offer_h2(int on)
 	alpn_ours_len = sizeof(alpn_both) - 1 - (on ? 0 : 3);
 }
 
-/* A connection's socket BIO: OpenSSL's, except that a record written while
- * more of the same answer follows goes with MSG_MORE. Each SSL_write is one
- * record and one system call; without MSG_MORE each 16 KiB record would
- * also be its own TCP push (over loopback, its own trip through the
- * receiver's stack, on this thread), with it the kernel sends them in
- * segments as large as it can. The last record of an answer goes without,
- * so nothing waits. Records OpenSSL writes on its own (handshake, tickets,
- * alerts), and kTLS sockets, take OpenSSL's own path. */
+/* A connection's socket BIO: OpenSSL's, except that the records an answer
+ * is made of are gathered and leave together. tls_send and tls_send_file
+ * make up to STAGE_RECORDS records (one SSL_write each) into the worker's
+ * stage and send them with one send(), MSG_MORE while more of the answer
+ * follows: one system call and one TCP push where there were four. What
+ * the socket does not take is kept with the connection (struct unsent)
+ * and sent first by the next call, which the connection core makes with
+ * the same bytes, as it does after OpenSSL's own WANT_WRITE: the plaintext
+ * of records already sent is then answered as written without encrypting
+ * it again. A record OpenSSL writes while such bytes wait (a KeyUpdate
+ * answer during SSL_read) is queued behind them, so records never leave out
+ * of order. kTLS sockets and --stdio's pipes take OpenSSL's own path. */
+#define STAGE_RECORDS 4
+#define RECORD_MAX (SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD + \
+	SSL3_RT_HEADER_LENGTH)
+#define STAGE_BYTES (STAGE_RECORDS * RECORD_MAX + 4096)
+
+/* Ciphertext made, not yet taken by the socket, in runs of records each
+ * made by one SSL_write; a run counts as written once all of it is out. */
+struct unsent {
+	size_t off, len;		/* buf[off, len) is still to send */
+	unsigned nruns, run;		/* runs; the first not yet all out */
+	size_t run_end[STAGE_RECORDS + 2];	/* end of each run in buf */
+	size_t run_plain[STAGE_RECORDS + 2];	/* the plaintext it stands for */
+	unsigned char buf[];
+};
+
 static BIO_METHOD *socket_bio;
 static int (*socket_write)(BIO *, const char *, int);
 static int ktls_on;	/* see kTLS below */
-static _Thread_local int more_follows;
+
+/* The worker's stage, while tls_send or tls_send_file makes records. */
+static _Thread_local struct {
+	int on;
+	struct transport_io *io;	/* the connection at work, for queueing */
+	size_t len;
+	unsigned char buf[STAGE_BYTES];
+} stage;
 
 static int
-socket_write_more(BIO *b, const char *buf, int len)
+socket_write_staged(BIO *b, const char *buf, int len)
 {
-	ssize_t n;
+	struct unsent *u, *grown;
 
-	if (!more_follows || BIO_get_ktls_send(b))
-		return socket_write(b, buf, len);
 	BIO_clear_retry_flags(b);
-	n = send(BIO_get_fd(b, NULL), buf, (size_t)len, MSG_NOSIGNAL | MSG_MORE);
-	if (n <= 0 && BIO_sock_should_retry((int)n))
+	if (stage.on) {
+		if ((size_t)len > STAGE_BYTES - stage.len) {
+			BIO_set_retry_write(b);	/* sent first, then OpenSSL retries */
+			return -1;
+		}
+		memcpy(stage.buf + stage.len, buf, (size_t)len);
+		stage.len += (size_t)len;
+		return len;
+	}
+	if (stage.io == NULL || (u = stage.io->tls_unsent) == NULL || len <= 0)
+		return socket_write(b, buf, len);
+	if (u->nruns >= STAGE_RECORDS + 2 ||
+	    (grown = realloc(u, sizeof(*u) + u->len + (size_t)len)) == NULL) {
 		BIO_set_retry_write(b);
-	return (int)n;
+		return -1;
+	}
+	u = stage.io->tls_unsent = grown;
+	memcpy(u->buf + u->len, buf, (size_t)len);
+	u->len += (size_t)len;
+	u->run_end[u->nruns] = u->len;
+	u->run_plain[u->nruns++] = 0;
+	return len;
+}
+
+/* Before new records: what waits from an earlier call goes first. Returns
+ * 1 with *r the call's answer while it does: the plaintext of the runs now
+ * all out (at most len, the caller's retry of the same bytes), or -1 with
+ * errno (EAGAIN while none is); 0 when nothing waits (any more). */
+static int
+unsent_first(struct transport_io *io, size_t len, ssize_t *r)
+{
+	struct unsent *u = io->tls_unsent;
+	size_t plain = 0;
+	ssize_t k = 0;
+
+	if (u == NULL)
+		return 0;
+	while (u->off < u->len) {
+		k = send(io->wfd, u->buf + u->off, u->len - u->off, MSG_NOSIGNAL);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			break;
+		u->off += (size_t)k;
+	}
+	*r = -1;
+	if (k < 0 && errno != EAGAIN)
+		return 1;	/* broken */
+	while (u->run < u->nruns && u->run_end[u->run] <= u->off)
+		plain += u->run_plain[u->run++];
+	if (u->off == u->len) {
+		free(u);
+		io->tls_unsent = NULL;
+	}
+	if (plain > len) {
+		errno = EPROTO;	/* not a retry of the same bytes: never happens */
+		return 1;
+	}
+	if (plain > 0) {
+		*r = (ssize_t)plain;
+		return 1;
+	}
+	if (io->tls_unsent == NULL)
+		return 0;	/* all out, none of it an answer's bytes */
+	io->want = 0;
+	errno = EAGAIN;
+	return 1;
+}
+
+/* Sends the stage: the plaintext of the runs that went out whole (what
+ * did not go waits in io->tls_unsent), or -1 with errno (EAGAIN when none
+ * did). runs[i] ends at run_end[i] in the stage and stands for
+ * run_plain[i] bytes. */
+static ssize_t
+send_stage(struct transport_io *io, int more, unsigned nruns, const size_t *run_end,
+    const size_t *run_plain)
+{
+	struct unsent *u;
+	size_t sent = 0, plain = 0;
+	unsigned i;
+	ssize_t k;
+
+	while (sent < stage.len) {
+		k = send(io->wfd, stage.buf + sent, stage.len - sent,
+		    MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno != EAGAIN)
+			return -1;	/* broken: what was made is dropped with it */
+		if (k < 0)
+			break;
+		sent += (size_t)k;
+	}
+	for (i = 0; i < nruns && run_end[i] <= sent; i++)
+		plain += run_plain[i];
+	if (sent < stage.len) {
+		if ((u = malloc(sizeof(*u) + stage.len - sent)) == NULL)
+			return -1;
+		memcpy(u->buf, stage.buf + sent, stage.len - sent);
+		u->off = 0;
+		u->len = stage.len - sent;
+		u->run = 0;
+		u->nruns = 0;
+		for (; i < nruns; i++) {
+			u->run_end[u->nruns] = run_end[i] - sent;
+			u->run_plain[u->nruns++] = run_plain[i];
+		}
+		io->tls_unsent = u;
+	}
+	stage.len = 0;
+	if (plain == 0) {
+		io->want = 0;
+		errno = EAGAIN;
+		return -1;
+	}
+	return (ssize_t)plain;
+}
+
+static ssize_t failed(struct transport_io *io, SSL *s, int rc, int reading);
+
+/* Makes records of buf[0..len) into the stage, one SSL_write each, as many
+ * as fit, and sends them. more: the answer goes on after buf. */
+static ssize_t
+write_staged(struct transport_io *io, SSL *s, const unsigned char *buf, size_t len, int more)
+{
+	size_t run_end[STAGE_RECORDS + 1], run_plain[STAGE_RECORDS + 1], done = 0;
+	unsigned nruns = 0;
+	ssize_t r, fail = 0;
+	int n = 1, saved = 0;
+	unsigned char want = 0;
+
+	stage.on = 1;
+	stage.len = 0;
+	while (done < len && nruns < STAGE_RECORDS && STAGE_BYTES - stage.len >= RECORD_MAX) {
+		n = SSL_write(s, buf + done, len - done > INT_MAX ? INT_MAX : (int)(len - done));
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+		run_end[nruns] = stage.len;
+		run_plain[nruns++] = (size_t)n;
+	}
+	stage.on = 0;
+	if (n <= 0) {
+		/* Read at once: SSL_get_error() depends on what follows. */
+		fail = failed(io, s, n, 0) == 0 ? (errno = EPIPE, -1) : -1;
+		saved = errno;
+		want = io->want;
+	}
+	if (stage.len > (nruns > 0 ? run_end[nruns - 1] : 0)) {
+		run_end[nruns] = stage.len;	/* records without an answer's bytes (an alert) */
+		run_plain[nruns++] = 0;
+	}
+	if (stage.len == 0)
+		return fail;
+	r = send_stage(io, more || done < len, nruns, run_end, run_plain);
+	if (r > 0 || done > 0)
+		return r;
+	if (r == -1 && errno != EAGAIN)
+		return -1;
+	errno = saved;
+	io->want = want;
+	return fail;
+}
+
+/* This connection's records go through the stage: a socket of its own
+ * with the BIO above, not a kTLS one. */
+static int
+staged(const struct transport_io *io, SSL *s)
+{
+	return io->rfd == io->wfd && !BIO_get_ktls_send(SSL_get_wbio(s));
 }
 
 static int
@@ -92,9 +282,9 @@ socket_bio_init(void)
 	if (socket_bio != NULL)
 		return 0;
 	socket_write = BIO_meth_get_write(base);
-	if ((socket_bio = BIO_meth_new(BIO_TYPE_SOCKET, "socket, MSG_MORE")) == NULL ||
+	if ((socket_bio = BIO_meth_new(BIO_TYPE_SOCKET, "socket, staged")) == NULL ||
 	    socket_write == NULL ||
-	    BIO_meth_set_write(socket_bio, socket_write_more) != 1 ||
+	    BIO_meth_set_write(socket_bio, socket_write_staged) != 1 ||
 	    BIO_meth_set_read(socket_bio, BIO_meth_get_read(base)) != 1 ||
 	    BIO_meth_set_puts(socket_bio, BIO_meth_get_puts(base)) != 1 ||
 	    BIO_meth_set_ctrl(socket_bio, BIO_meth_get_ctrl(base)) != 1 ||
@@ -641,7 +831,9 @@ tls_recv(struct transport_io *io, void *buf, size_t len, int *drained)
 	*drained = 0;
 	if (s == NULL)
 		return -1;
+	stage.io = io;	/* a record SSL_read makes queues behind unsent ones */
 	n = SSL_read(s, buf, len > INT_MAX ? INT_MAX : (int)len);
+	stage.io = NULL;
 	if (n > 0)
 		return n;	/* not drained: the socket has not said so yet */
 	r = failed(io, s, n, 1);
@@ -654,13 +846,16 @@ static ssize_t
 tls_send(struct transport_io *io, const void *buf, size_t len, int more)
 {
 	SSL *s = ssl_of(io);
+	ssize_t r;
 	int n;
 
 	if (s == NULL)
 		return -1;
-	more_follows = more || len > SSL3_RT_MAX_PLAIN_LENGTH;	/* one record each call */
+	if (unsent_first(io, len, &r))
+		return r;
+	if (staged(io, s))
+		return write_staged(io, s, buf, len, more);
 	n = SSL_write(s, buf, len > INT_MAX ? INT_MAX : (int)len);
-	more_follows = 0;
 	if (n > 0)
 		return n;
 	return failed(io, s, n, 0) == 0 ? (errno = EPIPE, -1) : -1;
@@ -675,11 +870,16 @@ tls_send_file(struct transport_io *io, int fd, off_t *off, size_t len)
 	static _Thread_local unsigned char buf[FILE_READ];
 	SSL *s = ssl_of(io);
 	size_t done, chunk;
-	ssize_t got;
+	ssize_t got, r;
 	int n;
 
 	if (s == NULL)
 		return -1;
+	if (unsent_first(io, len, &r)) {
+		if (r > 0)
+			*off += r;
+		return r;
+	}
 	/* kTLS: the kernel encrypts, straight from the page cache. */
 	if (ktls_on && BIO_get_ktls_send(SSL_get_wbio(s))) {
 		ossl_ssize_t sent = SSL_sendfile(s, fd, *off, len, 0);
@@ -692,14 +892,16 @@ tls_send_file(struct transport_io *io, int fd, off_t *off, size_t len)
 	got = pread(fd, buf, len < sizeof(buf) ? len : sizeof(buf), *off);
 	if (got <= 0)
 		return got;	/* 0: the file shrank */
+	if (staged(io, s)) {
+		if ((r = write_staged(io, s, buf, (size_t)got, (size_t)got < len)) > 0)
+			*off += r;
+		return r;
+	}
 	for (done = 0; done < (size_t)got; done += (size_t)n) {
 		chunk = (size_t)got - done;
 		if (chunk > SSL3_RT_MAX_PLAIN_LENGTH)
 			chunk = SSL3_RT_MAX_PLAIN_LENGTH;
-		more_follows = done + chunk < len;
-		n = SSL_write(s, buf + done, (int)chunk);
-		more_follows = 0;
-		if (n <= 0)
+		if ((n = SSL_write(s, buf + done, (int)chunk)) <= 0)
 			break;
 	}
 	*off += (off_t)done;
@@ -714,8 +916,9 @@ tls_shutdown_write(struct transport_io *io)
 	SSL *s = io->tls;
 
 	/* close_notify, then the FIN; a close_notify that finds the send
-	 * buffer full is dropped (the response before it is complete). */
-	if (s != NULL && SSL_is_init_finished(s) && SSL_shutdown(s) < 0)
+	 * buffer full is dropped (the response before it is complete), and
+	 * none follows records still waiting to go. */
+	if (s != NULL && io->tls_unsent == NULL && SSL_is_init_finished(s) && SSL_shutdown(s) < 0)
 		ERR_clear_error();
 	return shutdown(io->wfd, SHUT_WR);
 }
@@ -754,10 +957,12 @@ tls_close(struct transport_io *io)
 	 * server stopping): one non-blocking try, not when a record is still
 	 * half sent (its retry would have to come first). */
 	if (SSL_is_init_finished(s) && !(SSL_get_shutdown(s) & SSL_SENT_SHUTDOWN) &&
-	    !SSL_want_write(s) && SSL_shutdown(s) < 0)
+	    !SSL_want_write(s) && io->tls_unsent == NULL && SSL_shutdown(s) < 0)
 		ERR_clear_error();
 	SSL_free(s);
 	io->tls = NULL;
+	free(io->tls_unsent);
+	io->tls_unsent = NULL;
 }
 
 const struct transport transport_tls = {

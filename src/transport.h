@@ -41,6 +41,7 @@ struct transport_io {
 	unsigned char w_socket;	/* wfd is a socket: send() flags apply */
 	unsigned char want;	/* 0, or TRANSPORT_WANT_*: see above */
 	void *tls;		/* the TLS transport's per-connection state */
+	void *tls_unsent;	/* and its records the socket has not taken yet */
 };
 
 struct transport {
