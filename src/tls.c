@@ -24,8 +24,7 @@
 #include "tls.h"
 
 /* A file body is read this much at a time (one pread for four records),
- * into each worker thread's own buffer; each record leaves in one system
- * call. */
+ * into each worker thread's own buffer. */
 #define FILE_READ 65536
 
 /* The contexts: built before confinement, read-only while serving
@@ -126,6 +125,27 @@ socket_write_staged(BIO *b, const char *buf, int len)
 	return len;
 }
 
+/* Sends p[0..len) until all is out or the socket is full: the bytes it
+ * took, or -1 when the connection is broken. */
+static ssize_t
+send_until_full(int fd, const unsigned char *p, size_t len, int flags)
+{
+	size_t sent = 0;
+	ssize_t k;
+
+	while (sent < len) {
+		k = send(fd, p + sent, len - sent, MSG_NOSIGNAL | flags);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno != EAGAIN)
+			return -1;
+		if (k < 0)
+			break;
+		sent += (size_t)k;
+	}
+	return (ssize_t)sent;
+}
+
 /* Before new records: what waits from an earlier call goes first. Returns
  * 1 with *r the call's answer while it does: the plaintext of the runs now
  * all out (at most len, the caller's retry of the same bytes), or -1 with
@@ -135,21 +155,14 @@ unsent_first(struct transport_io *io, size_t len, ssize_t *r)
 {
 	struct unsent *u = io->tls_unsent;
 	size_t plain = 0;
-	ssize_t k = 0;
+	ssize_t k;
 
 	if (u == NULL)
 		return 0;
-	while (u->off < u->len) {
-		k = send(io->wfd, u->buf + u->off, u->len - u->off, MSG_NOSIGNAL);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			break;
-		u->off += (size_t)k;
-	}
 	*r = -1;
-	if (k < 0 && errno != EAGAIN)
+	if ((k = send_until_full(io->wfd, u->buf + u->off, u->len - u->off, 0)) < 0)
 		return 1;	/* broken */
+	u->off += (size_t)k;
 	while (u->run < u->nruns && u->run_end[u->run] <= u->off)
 		plain += u->run_plain[u->run++];
 	if (u->off == u->len) {
@@ -180,21 +193,13 @@ send_stage(struct transport_io *io, int more, unsigned nruns, const size_t *run_
     const size_t *run_plain)
 {
 	struct unsent *u;
-	size_t sent = 0, plain = 0;
+	size_t sent, plain = 0;
 	unsigned i;
 	ssize_t k;
 
-	while (sent < stage.len) {
-		k = send(io->wfd, stage.buf + sent, stage.len - sent,
-		    MSG_NOSIGNAL | (more ? MSG_MORE : 0));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0 && errno != EAGAIN)
-			return -1;	/* broken: what was made is dropped with it */
-		if (k < 0)
-			break;
-		sent += (size_t)k;
-	}
+	if ((k = send_until_full(io->wfd, stage.buf, stage.len, more ? MSG_MORE : 0)) < 0)
+		return -1;	/* broken: what was made is dropped with it */
+	sent = (size_t)k;
 	for (i = 0; i < nruns && run_end[i] <= sent; i++)
 		plain += run_plain[i];
 	if (sent < stage.len) {
