@@ -251,7 +251,7 @@ filecache_open(struct filecache *fc, int rootfd, const char *rel, struct stat *s
 	e->len = (unsigned short)len;
 	e->fd = fd;
 	e->expires_ms = now_ms + FILECACHE_TTL_MS;
-	e->stat_turn = 0;
+	e->stat_turn = 0;	/* a name found missing has no st */
 	if (fd >= 0) {
 		e->st = *st;	/* resolve_open()'s, as fresh as this turn's fstat */
 		e->stat_turn = fc->turn;

@@ -294,13 +294,13 @@ read_payload(struct http2 *h, const struct stream *st, char *dst, size_t length)
 	}
 	if (h->ahead_st != NULL && h->ahead_st != st && h->ahead_st->off < h->ahead_end)
 		h->ahead_wasted++;	/* another stream's bytes, not all sent */
-	if (left <= length || h->ahead_wasted >= H2_READ_AHEAD_WASTE_MAX) {
-		drop_ahead(h);	/* a last frame, or read-ahead does not pay here */
+	h->ahead_st = NULL;
+	/* A last frame, or read-ahead does not pay here: the frame alone. */
+	if (left <= length || h->ahead_wasted >= H2_READ_AHEAD_WASTE_MAX ||
+	    (h->ahead == NULL && (h->ahead = malloc(H2_READ_AHEAD_BYTES)) == NULL)) {
+		drop_ahead(h);
 		return filecache_read(NULL, st->fd, dst, st->off, length, 0);
 	}
-	h->ahead_st = NULL;
-	if (h->ahead == NULL && (h->ahead = malloc(H2_READ_AHEAD_BYTES)) == NULL)
-		return filecache_read(NULL, st->fd, dst, st->off, length, 0);
 	n = left < H2_READ_AHEAD_BYTES ? left : H2_READ_AHEAD_BYTES;
 	if (length > n || filecache_read(NULL, st->fd, h->ahead, st->off, n, 0) == -1)
 		return -1;

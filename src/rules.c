@@ -2,7 +2,6 @@
  * rules: _headers and _redirects, parsed once per change, matched on every
  * request without allocating (see rules.h).
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "filecache.h"
 #include "limits.h"
 #include "log.h"
 #include "resolve.h"
@@ -1088,17 +1088,10 @@ static char *
 read_file(int fd, size_t size)
 {
 	char *buf = malloc(size + 1);
-	size_t done = 0;
 
-	while (buf != NULL && done < size) {
-		ssize_t n = pread(fd, buf + done, size - done, (off_t)done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return NULL;
-		}
-		done += (size_t)n;
+	if (buf != NULL && filecache_read(NULL, fd, buf, 0, size, 0) == -1) {
+		free(buf);
+		return NULL;
 	}
 	return buf;
 }
