@@ -552,18 +552,30 @@ out_encoded(struct out *o, const char *s, size_t len)
 /* Writes t[0..n) with its placeholders replaced by their captures in m,
  * percent-encoded: ":splat" when the pattern had a '*', ":name" when it had
  * that segment; any other ":name" stays as written. */
+/* The end of the ":name" that starts at t[i] in t[0..n), or 0 when none
+ * does. */
+static size_t
+placeholder_end(const char *t, size_t n, size_t i)
+{
+	size_t e = i + 1;
+
+	if (t[i] != ':' || e == n || !name_char(t[e], 1))
+		return 0;
+	while (e < n && name_char(t[e], 0))
+		e++;
+	return e;
+}
+
 static void
 out_substituted(struct out *o, const char *t, size_t n, const struct rules_match *m)
 {
 	for (size_t i = 0; i < n;) {
-		size_t e = i + 1;
-		if (t[i] != ':' || i + 1 == n || !name_char(t[i + 1], 1)) {
+		size_t e = placeholder_end(t, n, i);
+		if (e == 0) {
 			out_put(o, t + i, 1);
 			i++;
 			continue;
 		}
-		while (e < n && name_char(t[e], 0))
-			e++;
 		if (e - i - 1 == 5 && memcmp(t + i + 1, "splat", 5) == 0 && m->splat != NULL)
 			out_encoded(o, m->splat, m->splat_len);
 		else {
@@ -694,11 +706,9 @@ static int
 has_holders(const char *p, size_t plen, const char *v, size_t len)
 {
 	for (size_t i = 0; i + 1 < len; i++) {
-		size_t e = i + 1;
-		if (v[i] != ':' || !name_char(v[i + 1], 1))
+		size_t e = placeholder_end(v, len, i);
+		if (e == 0)
 			continue;
-		while (e < len && name_char(v[e], 0))
-			e++;
 		if (captures(p, plen, v + i + 1, e - i - 1))
 			return 1;
 		i = e - 1;
