@@ -114,11 +114,19 @@ refuse(const struct transport *t, int fd)
 	close(fd);
 }
 
+/* Takes up to ACCEPTS_PER_WAKEUP connections, then answers them. Their
+ * requests may have been sent after a file changed that this turn of the
+ * loop has already stat()ed (for an earlier event): they are answered in a
+ * new turn, taken after the last accept4, so that each sees every change
+ * made before its request was sent. One turn for the whole batch keeps the
+ * fstat shared by its requests. */
 static void
 accept_batch(struct worker *w, const struct lsock *l)
 {
 	struct conn_ctx *ctx = &w->ctx;
 	const struct config *cfg = ctx->cfg;
+	struct conn *taken[ACCEPTS_PER_WAKEUP];
+	unsigned ntaken = 0;
 
 	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
 		struct sockaddr_storage ss;
@@ -134,7 +142,7 @@ accept_batch(struct worker *w, const struct lsock *l)
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM)
 				pause_accepting(w);
-			return;	/* EAGAIN: another worker took it */
+			break;	/* EAGAIN: another worker took it */
 		}
 		if (atomic_load(&w->srv->open_conns) >= cfg->max_connections) {
 			refuse(l->transport, fd);
@@ -147,8 +155,12 @@ accept_batch(struct worker *w, const struct lsock *l)
 		}
 		if (l->proxy)
 			conn_expect_proxy(c);
-		conn_event(ctx, c, EPOLLIN);
+		taken[ntaken++] = c;
 	}
+	if (ntaken > 0)
+		conn_ctx_tick(ctx);
+	for (unsigned i = 0; i < ntaken; i++)
+		conn_event(ctx, taken[i], EPOLLIN);
 }
 
 /* After SIGTERM, an own listening socket is closed at once, so that new
