@@ -7,7 +7,9 @@
  * An entry is trusted for at most FILECACHE_TTL_MS. The first hit in each
  * turn of the worker's loop (filecache_turn()) fstat()s the cached
  * descriptor and re-applies the publishing policy, so a file changed in
- * place is seen by the next turn (new size, mtime, ETag, mode); a file
+ * place is seen by the next turn (new size, mtime, ETag, mode). A turn
+ * must begin after the requests it answers arrived (the server begins one
+ * after each epoll_wait and after each batch of accepts); a file
  * replaced by rename, created or deleted is seen within the TTL.
  * Descriptors returned stay open until the next filecache_begin() or
  * filecache_expire() on the same cache, whatever else the request looks up:

@@ -943,7 +943,7 @@ def rewrite_seen_by_a_connection_accepted_later_in_the_same_wakeup():
     one that stat()ed the old file. The client runs SCHED_FIFO on the one
     CPU of a one-worker server, so it runs as soon as an answer is sent:
     it rewrites the file, connects and sends before the server's next
-    accept4. Before the fix, about one round in fifty got the old size
+    accept4. Before the fix, about one round in seventy got the old size
     with the new bytes (cut short, or a 500 when the file shrank)."""
     if not is_root():
         skip("SCHED_FIFO needs root")
