@@ -155,7 +155,7 @@ tls_setup(void)
 		for (int k = 0; k < NAMES; k++)
 			if (X509_cmp(certs.pair[i].leaf, cert_of[k]) == 0)
 				keys[i] = key_of[k];
-	if (tls_context_new(&certs, keys, 12, 3600, why, sizeof(why)) != 0)
+	if (tls_context_new(&certs, keys, NULL, 12, 3600, why, sizeof(why)) != 0)
 		ssl_fail(why);
 	for (int k = 0; k < NAMES; k++)
 		EVP_PKEY_free(key_of[k]);	/* the contexts hold theirs */

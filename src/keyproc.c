@@ -768,10 +768,14 @@ keyproc_start(const struct keyproc_config *cfg, struct keyproc *kp, char *why, s
 	}
 	close(ctl[0]);
 	/* The provider lives in a library context of its own, so that no
-	 * fetch by name ("EC", "RSA") elsewhere ever finds its key management. */
+	 * fetch by name ("EC", "RSA") elsewhere ever finds its key management.
+	 * The TLS contexts are made in it too, beside the default provider,
+	 * which is preferred wherever both answer (the key exchange's "EC"). */
 	if ((kp->libctx = OSSL_LIB_CTX_new()) == NULL ||
 	    !OSSL_PROVIDER_add_builtin(kp->libctx, "hermit-keyproc", provider_init) ||
-	    (kp->provider = OSSL_PROVIDER_load(kp->libctx, "hermit-keyproc")) == NULL) {
+	    (kp->provider = OSSL_PROVIDER_load(kp->libctx, "hermit-keyproc")) == NULL ||
+	    (kp->defaults = OSSL_PROVIDER_load(kp->libctx, "default")) == NULL ||
+	    EVP_set_default_properties(kp->libctx, "?provider=default") != 1) {
 		keyproc_free(kp);
 		return fail(why, size, "key process: cannot load the signing provider");
 	}
@@ -792,7 +796,9 @@ keyproc_free(struct keyproc *kp)
 		}
 	if (kp->provider != NULL)
 		OSSL_PROVIDER_unload(kp->provider);
-	kp->provider = NULL;
+	if (kp->defaults != NULL)
+		OSSL_PROVIDER_unload(kp->defaults);
+	kp->provider = kp->defaults = NULL;
 	OSSL_LIB_CTX_free(kp->libctx);
 	kp->libctx = NULL;
 }
@@ -1283,7 +1289,7 @@ keyproc_pkey(struct keyproc *kp, unsigned index)
 	if (kp->libctx == NULL || index >= kp->nkeys || kp->pub[index] == NULL)
 		return NULL;
 	ctx = EVP_PKEY_CTX_new_from_name(kp->libctx,
-	    EVP_PKEY_is_a(kp->pub[index], "EC") ? "EC" : "RSA", NULL);
+	    EVP_PKEY_is_a(kp->pub[index], "EC") ? "EC" : "RSA", "provider=hermit-keyproc");
 	if (ctx != NULL && EVP_PKEY_todata(kp->pub[index], EVP_PKEY_PUBLIC_KEY, &pub) == 1 &&
 	    (all = OSSL_PARAM_merge(pub, extra)) != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
 	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, all) != 1)

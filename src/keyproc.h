@@ -18,6 +18,11 @@
  *   keyproc_pkey()     before sealing: one key object per key, for
  *                      SSL_CTX_use_PrivateKey(); it holds the public key and
  *                      the key's index, and signs through the key process.
+ *                      Its library context (kp->libctx) also holds OpenSSL's
+ *                      default provider, preferred for every other algorithm:
+ *                      TLS contexts made in it (SSL_CTX_new_ex) find the
+ *                      signing provider at once, where one made elsewhere
+ *                      first fails a lookup on every handshake.
  *   keyproc_thread_socket()  once in each worker thread, with its own socket
  *                      (kp->fds[i]): signatures made on that thread go there.
  * The sockets must be in main's list of descriptors to keep. The workers'
@@ -79,6 +84,7 @@ struct keyproc {
 	int fds[KEYPROC_MAX_WORKERS];		/* the workers' ends */
 	OSSL_LIB_CTX *libctx;			/* holds the signing provider */
 	OSSL_PROVIDER *provider;
+	OSSL_PROVIDER *defaults;		/* OpenSSL's default provider, in libctx */
 };
 
 /* Returns 0, or -1 with why set (naming the file and the reason, never

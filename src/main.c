@@ -299,7 +299,8 @@ tls_gather(const struct options *o, const struct confine *cf, struct keyproc *kp
 			die("%s %s: the key process's key cannot be used",
 			    certs.pair[i].key_label, certs.pair[i].key_path);
 	tls_offer_h2(!o->no_h2);
-	if (tls_context_new(&certs, keys, o->tls_min, o->tls_tickets, why, sizeof(why)) == -1)
+	if (tls_context_new(&certs, keys, kp->libctx, o->tls_min, o->tls_tickets, why,
+	    sizeof(why)) == -1)
 		die("%s", why);
 	for (unsigned i = 0; i < certs.n; i++)
 		EVP_PKEY_free(keys[i]);	/* the contexts hold their own references */

@@ -641,9 +641,9 @@ tls_describe(char *out, size_t size)
  * settings of the first (versions, suites, options) and takes others from
  * the new one (ALPN, the certificate). */
 static SSL_CTX *
-context_with_settings(unsigned min_version, char *why, size_t whysize)
+context_with_settings(OSSL_LIB_CTX *libctx, unsigned min_version, char *why, size_t whysize)
 {
-	SSL_CTX *c = SSL_CTX_new(TLS_server_method());
+	SSL_CTX *c = SSL_CTX_new_ex(libctx, NULL, TLS_server_method());
 
 	if (c == NULL) {
 		snprintf(why, whysize, "TLS: cannot create a context: %s", ssl_reason());
@@ -690,10 +690,10 @@ context_with_settings(unsigned min_version, char *why, size_t whysize)
 
 /* The pairs c->pair[first..end) (one host's) into one context. */
 static SSL_CTX *
-host_context(const struct certs *c, EVP_PKEY *const *keys, unsigned first, unsigned end,
-    unsigned min_version, char *why, size_t whysize)
+host_context(const struct certs *c, EVP_PKEY *const *keys, OSSL_LIB_CTX *libctx,
+    unsigned first, unsigned end, unsigned min_version, char *why, size_t whysize)
 {
-	SSL_CTX *x = context_with_settings(min_version, why, whysize);
+	SSL_CTX *x = context_with_settings(libctx, min_version, why, whysize);
 
 	for (unsigned i = first; x != NULL && i < end; i++) {
 		const struct cert_pair *p = &c->pair[i];
@@ -710,8 +710,8 @@ host_context(const struct certs *c, EVP_PKEY *const *keys, unsigned first, unsig
 }
 
 int
-tls_context_new(const struct certs *c, EVP_PKEY *const *keys, unsigned min_version,
-    unsigned tickets, char *why, size_t whysize)
+tls_context_new(const struct certs *c, EVP_PKEY *const *keys, OSSL_LIB_CTX *libctx,
+    unsigned min_version, unsigned tickets, char *why, size_t whysize)
 {
 	unsigned i = 0, end;
 	SSL_CTX *x;
@@ -719,7 +719,7 @@ tls_context_new(const struct certs *c, EVP_PKEY *const *keys, unsigned min_versi
 	ktls_probe();
 	ticket_period = tickets;
 	if (tickets > 0) {
-		if ((ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL)) == NULL) {
+		if ((ticket_cipher = EVP_CIPHER_fetch(libctx, "AES-256-CBC", NULL)) == NULL) {
 			snprintf(why, whysize, "TLS: no AES-256-CBC for tickets: %s", ssl_reason());
 			return -1;
 		}
@@ -737,7 +737,7 @@ tls_context_new(const struct certs *c, EVP_PKEY *const *keys, unsigned min_versi
 	for (i = 0; i < c->n; i = end) {
 		for (end = i + 1; end < c->n && strcmp(c->pair[end].host, c->pair[i].host) == 0;)
 			end++;
-		if ((x = host_context(c, keys, i, end, min_version, why, whysize)) == NULL)
+		if ((x = host_context(c, keys, libctx, i, end, min_version, why, whysize)) == NULL)
 			goto fail;
 		if (c->pair[i].host[0] == '\0') {
 			fallback = x;
@@ -746,7 +746,7 @@ tls_context_new(const struct certs *c, EVP_PKEY *const *keys, unsigned min_versi
 		snprintf(sites[nsites].host, sizeof(sites[nsites].host), "%s", c->pair[i].host);
 		sites[nsites++].ctx = x;
 	}
-	ctx = fallback != NULL ? fallback : context_with_settings(min_version, why, whysize);
+	ctx = fallback != NULL ? fallback : context_with_settings(libctx, min_version, why, whysize);
 	if (ctx == NULL)
 		goto fail;
 	return 0;

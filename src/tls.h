@@ -57,10 +57,12 @@ int tls_init(char *why, size_t whysize);
 /* c: from certs_gather() (n > 0). keys[i]: c->pair[i]'s key, from
  * keyproc_pkey(); the contexts take their own references. min_version: 12
  * or 13. tickets: how often the ticket keys are replaced, in seconds (0:
- * no session tickets). Returns 0, or -1 with why set, naming the file at
+ * no session tickets). libctx: the library context the contexts are made
+ * in: the key process's (kp->libctx, see keyproc.h) when keys sign
+ * through it, else NULL. Returns 0, or -1 with why set, naming the file at
  * fault. Reads the kernel's ULP list (kTLS), so runs before sealing. */
-int tls_context_new(const struct certs *c, EVP_PKEY *const *keys, unsigned min_version,
-    unsigned tickets, char *why, size_t whysize);
+int tls_context_new(const struct certs *c, EVP_PKEY *const *keys, OSSL_LIB_CTX *libctx,
+    unsigned min_version, unsigned tickets, char *why, size_t whysize);
 
 /* For the startup line: "ktls=on" or "ktls=off (why)", and the tickets. */
 const char *tls_describe(char *out, size_t size);

@@ -87,11 +87,13 @@ self_signed(EVP_PKEY *k)
 	return x;
 }
 
-/* The settings of hermit's own context that change a handshake's cost. */
+/* The settings of hermit's own context that change a handshake's cost;
+ * made in the key process's library context when the key is its, as
+ * hermit makes it (keyproc.h). */
 static SSL_CTX *
-server_ctx(X509 *cert, EVP_PKEY *key, int version)
+server_ctx(OSSL_LIB_CTX *libctx, X509 *cert, EVP_PKEY *key, int version)
 {
-	SSL_CTX *c = SSL_CTX_new(TLS_server_method());
+	SSL_CTX *c = SSL_CTX_new_ex(libctx, NULL, TLS_server_method());
 
 	if (c == NULL || SSL_CTX_use_certificate(c, cert) != 1 ||
 	    SSL_CTX_use_PrivateKey(c, key) != 1 ||
@@ -177,8 +179,8 @@ static int
 bench(struct pair *p, unsigned index, int version, unsigned n, unsigned rounds)
 {
 	EVP_PKEY *remote = keyproc_pkey(&kp, index);
-	SSL_CTX *local_ctx = server_ctx(p->cert, p->key, version);
-	SSL_CTX *remote_ctx = remote ? server_ctx(p->cert, remote, version) : NULL;
+	SSL_CTX *local_ctx = server_ctx(NULL, p->cert, p->key, version);
+	SSL_CTX *remote_ctx = remote ? server_ctx(kp.libctx, p->cert, remote, version) : NULL;
 	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
 	double local[MAX_ROUNDS], isolated[MAX_ROUNDS], key[MAX_ROUNDS], unused;
 	int ok = 0;
