@@ -8,7 +8,9 @@
  * thread's CPU time inside the server's calls only (the client's work is
  * not counted), plus, for the key process, the CPU time the key process
  * used (from /proc/PID/schedstat, in nanoseconds). The runs alternate,
- * several rounds; the median round is printed.
+ * several rounds; the median of each is printed, and the cost: the median
+ * of the rounds' differences (each round's two runs are back to back),
+ * also as a share of the in-process handshake.
  *
  * usage: bench_handshake [HANDSHAKES [ROUNDS]]   (defaults 2000 and 5)
  */
@@ -182,7 +184,7 @@ bench(struct pair *p, unsigned index, int version, unsigned n, unsigned rounds)
 	SSL_CTX *local_ctx = server_ctx(NULL, p->cert, p->key, version);
 	SSL_CTX *remote_ctx = remote ? server_ctx(kp.libctx, p->cert, remote, version) : NULL;
 	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
-	double local[MAX_ROUNDS], isolated[MAX_ROUNDS], key[MAX_ROUNDS], unused;
+	double local[MAX_ROUNDS], isolated[MAX_ROUNDS], key[MAX_ROUNDS], cost[MAX_ROUNDS], unused;
 	int ok = 0;
 
 	if (local_ctx == NULL || remote_ctx == NULL || cctx == NULL)
@@ -193,15 +195,19 @@ bench(struct pair *p, unsigned index, int version, unsigned n, unsigned rounds)
 		isolated[r] = run(remote_ctx, cctx, n, 1, &key[r]);
 		if (local[r] < 0 || isolated[r] < 0)
 			goto out;
+		/* The two runs of a round are back to back: their difference
+		 * holds even when the machine's speed drifts between rounds. */
+		cost[r] = isolated[r] - local[r];
 	}
 	qsort(local, rounds, sizeof(double), cmp_double);
 	qsort(isolated, rounds, sizeof(double), cmp_double);
 	qsort(key, rounds, sizeof(double), cmp_double);
+	qsort(cost, rounds, sizeof(double), cmp_double);
 	printf("%-8s TLS 1.%d  %7.1f us in-process  %7.1f us with the key process"
-	    " (%5.1f of it there)  %+6.1f%%  spread %.1f-%.1f / %.1f-%.1f\n",
+	    " (%5.1f of it there)  cost %+5.1f us (per round %+.1f to %+.1f)  %+5.1f%%\n",
 	    p->name, version == TLS1_3_VERSION ? 3 : 2, local[rounds / 2], isolated[rounds / 2],
-	    key[rounds / 2], (isolated[rounds / 2] / local[rounds / 2] - 1) * 100, local[0],
-	    local[rounds - 1], isolated[0], isolated[rounds - 1]);
+	    key[rounds / 2], cost[rounds / 2], cost[0], cost[rounds - 1],
+	    cost[rounds / 2] / local[rounds / 2] * 100);
 	ok = 1;
 out:
 	SSL_CTX_free(local_ctx);
