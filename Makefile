@@ -91,8 +91,14 @@ run: deps $(BIN)
 check: test-deps $(BIN) unit
 	./tests/check.sh $(BUILD) ./$(BIN)
 
-bench: $(BIN) $(BUILD)/bench_handshake
-	./tests/bench.sh ./$(BIN) $(BUILD)/bench_handshake
+# make bench only, never installed: hermit with each private key in its
+# workers, the baseline against which tests/bench.sh measures what the key
+# process costs under load.
+$(BUILD)/hermit-key-in-worker: src/main.c src/*.h $(OBJS)
+	$(CC) $(ALL_CFLAGS) -DHERMIT_BENCH_KEY_IN_WORKER -o $@ src/main.c $(OBJS) $(ALL_LDFLAGS) $(LIBS)
+
+bench: $(BIN) $(BUILD)/bench_handshake $(BUILD)/hermit-key-in-worker
+	./tests/bench.sh ./$(BIN) $(BUILD)/bench_handshake $(BUILD)/hermit-key-in-worker
 
 install: $(BIN) install-units
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8

@@ -221,6 +221,29 @@ certs_given(const struct options *o)
 	return o->cert != NULL || o->certs != NULL || getenv("CREDENTIALS_DIRECTORY") != NULL;
 }
 
+#ifdef HERMIT_BENCH_KEY_IN_WORKER
+#include <openssl/pem.h>
+/* make bench's baseline only, never installed: each key loaded here, in
+ * the process whose workers talk to clients (as nginx and h2o hold them),
+ * so that tests/bench.sh can tell what the key process costs. */
+static void
+bench_keys_in_worker(const struct certs *c, EVP_PKEY **keys)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		FILE *f = fopen(c->pair[i].key_path, "r");
+		EVP_PKEY *k = f != NULL ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+
+		if (f != NULL)
+			fclose(f);
+		if (k == NULL)
+			die("%s: cannot load it into the workers", c->pair[i].key_path);
+		EVP_PKEY_free(keys[i]);
+		keys[i] = k;
+	}
+	fprintf(stderr, "hermit: BENCHMARK BUILD: the private keys are in the workers\n");
+}
+#endif
+
 /* Each pair's key, as the key process loaded it, is its certificate's. */
 static void
 keys_match(const struct certs *c, const struct keyproc *kp)
@@ -298,6 +321,9 @@ tls_gather(const struct options *o, const struct confine *cf, struct keyproc *kp
 		if ((keys[i] = keyproc_pkey(kp, i)) == NULL)
 			die("%s %s: the key process's key cannot be used",
 			    certs.pair[i].key_label, certs.pair[i].key_path);
+#ifdef HERMIT_BENCH_KEY_IN_WORKER
+	bench_keys_in_worker(&certs, keys);
+#endif
 	tls_offer_h2(!o->no_h2);
 	if (tls_context_new(&certs, keys, kp->libctx, o->tls_min, o->tls_tickets, why,
 	    sizeof(why)) == -1)

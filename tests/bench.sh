@@ -1,25 +1,30 @@
 #!/bin/bash
-# bench.sh BIN [BENCH_HANDSHAKE]: the project's own load test. Starts BIN
+# bench.sh BIN [BENCH_HANDSHAKE [KEY_IN_WORKER_BIN]]: the project's own load test. Starts BIN
 # on two free loopback ports (HTTP, and HTTPS with a fresh ECDSA P-256
 # certificate) over a generated content tree, runs wrk for a few workloads,
 # and prints requests/s and the server's CPU time per request (user +
 # system, from /proc/PID/stat, the key process's included), which is the
 # figure that compares across machines. Then BENCH_HANDSHAKE (make bench
 # builds it) measures what keeping the key in the key process costs per
-# full handshake. Bounded: DURATION seconds per workload (default 5).
+# full handshake, in memory; and with KEY_IN_WORKER_BIN (the same hermit
+# with its keys in its workers, which make bench builds and never
+# installs) the same cost under load: full handshakes from openssl s_time.
+# Bounded: DURATION seconds per workload (default 5).
 set -euo pipefail
 bin=$(realpath "$1")
 handshake_bench=${2:-}
+key_in_worker=${3:+$(realpath "$3")}
 duration=${DURATION:-5}
 for tool in wrk openssl; do
 	command -v $tool >/dev/null || { echo "bench: $tool is missing: apt-get install -y $tool" >&2; exit 1; }
 done
 
 dir=$(mktemp -d)
+keydir=
 pid=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$dir"
+	rm -rf "$dir" ${keydir:+"$keydir"}
 }
 trap cleanup EXIT INT TERM
 chmod 755 "$dir"
@@ -116,3 +121,60 @@ if [ -n "$handshake_bench" ]; then
 	echo "the key process's cost (in memory, no sockets):"
 	"$handshake_bench" 1000 5
 fi
+
+kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+pid=
+[ -n "$key_in_worker" ] || exit 0
+
+# The same cost under load: one worker pinned to CPU 0 (its key process
+# runs there too, as it inherits the pinning) and eight openssl s_time
+# clients on CPU 1, each a new connection, a full handshake and a GET of
+# 1 KiB at a time. Rounds alternate between BIN and KEY_IN_WORKER_BIN; the
+# cost is the median of the rounds' differences, which holds when the
+# machine's speed drifts between rounds.
+if [ "$(nproc)" -lt 2 ] || ! command -v taskset >/dev/null; then
+	echo "the key process's cost under load: needs two CPUs and taskset, skipped"
+	exit 0
+fi
+keydir=$(mktemp -d)	# outside the served tree
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=localhost -keyout "$keydir/privkey.pem" -out "$keydir/fullchain.pem" 2>/dev/null
+handshake_cost() {	# bin: prints server CPU us per full handshake
+	local b=$1 p n before after clients
+	p=$(free_port)
+	taskset -c 0 "$b" --workers 1 --listen-tls "127.0.0.1:$p" --cert "$keydir/fullchain.pem" \
+	    --key "$keydir/privkey.pem" "${user[@]}" --access-log off "$dir" 2>>"$keydir/log" &
+	pid=$!
+	for _ in $(seq 50); do
+		curl -kfsS -o /dev/null "https://127.0.0.1:$p/1k.bin" 2>/dev/null && break
+		sleep 0.1
+	done
+	before=$(cpu_ticks)
+	clients=()
+	for i in 1 2 3 4 5 6 7 8; do
+		timeout $((duration + 10)) taskset -c 1 openssl s_time -connect "127.0.0.1:$p" \
+		    -new -time "$duration" -www /1k.bin >"$keydir/st$i" 2>&1 &
+		clients+=($!)
+	done
+	wait "${clients[@]}" || true
+	after=$(cpu_ticks)
+	kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+	pid=
+	n=$(cat "$keydir"/st? | awk '/connections in [0-9]+ real seconds/ {c += $1} END {print c + 0}')
+	awk -v t=$((after - before)) -v n="$n" -v hz="$hz" 'BEGIN { printf "%.1f\n", n ? t / hz * 1e6 / n : 0 }'
+}
+echo
+echo "the key process's cost under load (ECDSA P-256, full handshakes, 5 rounds):"
+costs=() ins=() outs=()
+for r in 1 2 3 4 5; do
+	with=$(handshake_cost "$bin")
+	without=$(handshake_cost "$key_in_worker")
+	ins+=("$without") outs+=("$with")
+	costs+=("$(awk -v a="$with" -v b="$without" 'BEGIN { printf "%.1f", a - b }')")
+	echo "  round $r: $with us with the key process, $without us with the key in the worker"
+done
+median() { printf '%s\n' "$@" | sort -g | sed -n 3p; }
+awk -v c="$(median "${costs[@]}")" -v w="$(median "${outs[@]}")" -v k="$(median "${ins[@]}")" \
+    -v lo="$(printf '%s\n' "${costs[@]}" | sort -g | head -n 1)" \
+    -v hi="$(printf '%s\n' "${costs[@]}" | sort -g | tail -n 1)" \
+    'BEGIN { printf "  cost %+.1f us per full handshake (rounds %+.1f to %+.1f): %.1f%% of %.1f us with the key process\n", c, lo, hi, 100 * c / w, w }'
