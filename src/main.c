@@ -26,6 +26,9 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#ifdef HERMIT_BENCH_KEY_IN_WORKER
+#include <openssl/pem.h>
+#endif
 
 #include "audit.h"
 #include "certs.h"
@@ -222,7 +225,6 @@ certs_given(const struct options *o)
 }
 
 #ifdef HERMIT_BENCH_KEY_IN_WORKER
-#include <openssl/pem.h>
 /* make bench's baseline only, never installed: each key loaded here, in
  * the process whose workers talk to clients (as nginx and h2o hold them),
  * so that tests/bench.sh can tell what the key process costs. */

@@ -549,9 +549,6 @@ out_encoded(struct out *o, const char *s, size_t len)
 	}
 }
 
-/* Writes t[0..n) with its placeholders replaced by their captures in m,
- * percent-encoded: ":splat" when the pattern had a '*', ":name" when it had
- * that segment; any other ":name" stays as written. */
 /* The end of the ":name" that starts at t[i] in t[0..n), or 0 when none
  * does. */
 static size_t
@@ -566,6 +563,9 @@ placeholder_end(const char *t, size_t n, size_t i)
 	return e;
 }
 
+/* Writes t[0..n) with its placeholders replaced by their captures in m,
+ * percent-encoded: ":splat" when the pattern had a '*', ":name" when it had
+ * that segment; any other ":name" stays as written. */
 static void
 out_substituted(struct out *o, const char *t, size_t n, const struct rules_match *m)
 {
