@@ -11,7 +11,10 @@
  *   send           n > 0 bytes taken, or -1 with errno; more: more bytes
  *                  follow at once (hold back a partial segment).
  *   send_file      up to len bytes of fd from *off (advanced), 0 when the
- *                  file ended early (it shrank), or -1 with errno.
+ *                  file ended early (it shrank), or -1 with errno. len is
+ *                  all that is left of the body: a call that sends less
+ *                  knows more follows (plain TCP corks the socket until the
+ *                  call that sends the rest).
  *   shutdown_write the end of output (FIN; with TLS, close_notify first).
  *   input_waiting  the client has sent bytes not read yet (a peek).
  *   alpn_h2        (optional, NULL for plain) whether the client and
@@ -40,6 +43,7 @@ struct transport_io {
 	int rfd, wfd;		/* the same socket, or stdin and stdout */
 	unsigned char w_socket;	/* wfd is a socket: send() flags apply */
 	unsigned char want;	/* 0, or TRANSPORT_WANT_*: see above */
+	unsigned char corked;	/* plain: TCP_CORK is on for a file body */
 	void *tls;		/* the TLS transport's per-connection state */
 	void *tls_unsent;	/* and its records the socket has not taken yet */
 };

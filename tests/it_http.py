@@ -1183,6 +1183,26 @@ def big_file_integrity():
     eq((r.status, r.body), (206, want[1000000:1000010]), "range in a large file")
 
 
+@test
+def large_body_tail_is_not_held_back():
+    """A body sent in several sendfile calls (a 64 KiB receive buffer keeps
+    the socket full) leaves with the socket corked in between; the last
+    call must uncork it, or the tail would wait for the kernel's 200 ms
+    cork timer on every response."""
+    want = bytes(range(256)) * 8192
+    took = []
+    with Conn(site().port, rcvbuf=65536) as c:
+        for _ in range(9):
+            t0 = time.monotonic()
+            r = c.request("GET", "/big.bin")
+            took.append(time.monotonic() - t0)
+            eq(r.status, 200, "status")
+            ok(r.body == want, "content differs (%d bytes)" % len(r.body))
+    took.sort()
+    ok(took[4] < 0.15, "median response time %.3f s (all: %s)"
+       % (took[4], ", ".join("%.3f" % t for t in took)))
+
+
 @test(timeout=30)
 def file_shrinking_while_sent_closes():
     """A file cut short during sendfile: the response stops at the new end and
