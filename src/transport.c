@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "limits.h"
 #include "transport.h"
 
 /* One sendfile call moves at most this much (the kernel's own cap). */
@@ -44,11 +45,9 @@ set_cork(struct transport_io *io, int on)
 /* sendfile pushes out the end of what each call queued, so a body sent in
  * many calls (the socket full in between) would leave as many short
  * segments, each costing both ends as much as a full one. Once a call
- * leaves part of the body unsent the socket is corked, and the call that
- * sends the rest uncorks it, which pushes the tail at once: only full
- * segments in between. A body that fits in one call costs no extra
- * system call. Over loopback this took a 10 MiB response from about 240
- * segments to 170 and the CPU of server and client together by a sixth. */
+ * leaves at least CORK_LEFT_BYTES of the body unsent the socket is
+ * corked, and the call that sends the rest uncorks it, which pushes the
+ * tail at once: only full segments in between. See CORK_LEFT_BYTES. */
 static ssize_t
 plain_send_file(struct transport_io *io, int fd, off_t *off, size_t len)
 {
@@ -59,7 +58,8 @@ plain_send_file(struct transport_io *io, int fd, off_t *off, size_t len)
 	if (n > 0 && (size_t)n == len) {
 		if (io->corked)
 			set_cork(io, 0);
-	} else if (!io->corked && (n > 0 || errno == EAGAIN))
+	} else if (!io->corked && (n > 0 || errno == EAGAIN) &&
+	    len - (size_t)(n > 0 ? n : 0) >= CORK_LEFT_BYTES)
 		set_cork(io, 1);
 	return n;
 }
