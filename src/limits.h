@@ -83,7 +83,7 @@
  * transport.c). Over loopback a 10 MiB response went from about 240
  * segments to 170, and the CPU of server and client together fell by
  * about a sixth; a body with less left needs a call or two more, and
- * corking those moved sending work onto the client (256 KiB files: 10%
+ * corking those moved sending work onto the client (256 KiB files: 3-10%
  * fewer requests/s) for no fewer segments worth having. */
 #define CORK_LEFT_BYTES (1024 * 1024)
 

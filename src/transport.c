@@ -52,14 +52,16 @@ static ssize_t
 plain_send_file(struct transport_io *io, int fd, off_t *off, size_t len)
 {
 	ssize_t n = sendfile(io->wfd, fd, off, len < SENDFILE_CHUNK ? len : SENDFILE_CHUNK);
+	size_t left;
 
-	if (!io->w_socket)
+	/* Not a socket, or nothing sent for another reason than a full socket
+	 * (the file shrank, an error): the cork stays as it is. */
+	if (!io->w_socket || n == 0 || (n < 0 && errno != EAGAIN))
 		return n;
-	if (n > 0 && (size_t)n == len) {
-		if (io->corked)
-			set_cork(io, 0);
-	} else if (!io->corked && (n > 0 || errno == EAGAIN) &&
-	    len - (size_t)(n > 0 ? n : 0) >= CORK_LEFT_BYTES)
+	left = len - (n > 0 ? (size_t)n : 0);
+	if (left == 0 && io->corked)
+		set_cork(io, 0);
+	else if (left >= CORK_LEFT_BYTES && !io->corked)
 		set_cork(io, 1);
 	return n;
 }

@@ -24,6 +24,7 @@ OLD = int(time.time()) - 10 * DAY      # mtime of most files: well in the past
 HUGE_SIZE = 5 * 1024 ** 3             # a sparse file past 4 GiB
 HUGE_END = b"ENDOFHUGE!"
 AT_4G = b"AT-4GIB-MARK"
+BIG_BIN = bytes(range(256)) * 8192  # /big.bin: 2 MiB with a pattern
 
 TYPES = {
     "page.html": "text/html",
@@ -95,8 +96,8 @@ def build_tree():
         else:
             write_file(www, rel, spec)
     os.chmod(os.path.join(www, "closed"), 0o700)
-    # 2 MiB with a pattern, for sendfile and integrity.
-    write_file(www, "big.bin", bytes(range(256)) * 8192)
+    # For sendfile and integrity.
+    write_file(www, "big.bin", BIG_BIN)
     # A FIFO nobody writes to: opening it for reading would block.
     os.mkfifo(os.path.join(www, "fifo"), 0o644)
     # A directory without slash whose name would split headers if echoed raw.
@@ -1174,7 +1175,7 @@ def huge_sparse_file_over_4gib():
 
 @test
 def big_file_integrity():
-    want = bytes(range(256)) * 8192
+    want = BIG_BIN
     r = req("/big.bin", timeout=10)
     eq(r.status, 200, "status")
     eq(len(r.body), len(want), "length")
@@ -1189,7 +1190,7 @@ def large_body_tail_is_not_held_back():
     the socket full) leaves with the socket corked in between; the last
     call must uncork it, or the tail would wait for the kernel's 200 ms
     cork timer on every response."""
-    want = bytes(range(256)) * 8192
+    want = BIG_BIN
     took = []
     with Conn(site().port, rcvbuf=65536) as c:
         for _ in range(9):
