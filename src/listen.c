@@ -18,22 +18,53 @@
 #define SD_LISTEN_FDS_START 3
 #define BACKLOG 4096
 
+/* A listener on a loopback address serves this host alone (a reverse
+ * proxy, a cache, a test), over a path with no bottleneck for a congestion
+ * controller to find. BBR, the default of many hosts, paces every segment
+ * with a timer of its own even there: over loopback that cost about a
+ * quarter of the CPU of server and client together for large files (see
+ * README, design notes). Reno paces nothing, and any process may choose
+ * it. A controller set on the route still wins. */
+#define LOOPBACK_CONGESTION "reno"
+
+int
+listen_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		return ntohl(a->sin_addr.s_addr) >> 24 == 127;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
 /* Non-blocking, close-on-exec, TCP_NODELAY and TCP_NOTSENT_LOWAT, which
  * Linux copies to every accepted connection: responses leave in whole
  * writes, so Nagle's delay would only ever hold back the last segment; and
- * see SEND_LOWAT_BYTES. These concern how hermit writes, so they are set on
- * sockets passed in too. */
+ * see SEND_LOWAT_BYTES. On a loopback address, LOOPBACK_CONGESTION too,
+ * which accepted connections inherit the same way (set on a connection
+ * already running BBR, it would leave the pacing on). These concern how
+ * hermit sends, so they are set on sockets passed in too. */
 static int
 set_flags(int fd)
 {
 	int fl = fcntl(fd, F_GETFL), on = 1, lowat = SEND_LOWAT_BYTES;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
 	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
 		return -1;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 		return -1;
-	/* Not TCP (a Unix socket): both fail, and nothing is lost. */
+	/* Not TCP (a Unix socket): these fail, and nothing is lost. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && listen_is_loopback(&ss))
+		setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, LOOPBACK_CONGESTION,
+		    sizeof(LOOPBACK_CONGESTION) - 1);
 	return 0;
 }
 

@@ -9,7 +9,8 @@
  * A systemd socket named "https" or "https-proxy" speaks HTTPS; one named
  * "http-proxy" or "https-proxy" expects a PROXY protocol header.
  * (One connection on stdin/stdout, --stdio, needs no listener; see main.)
- * Every listener returned is non-blocking and close-on-exec.
+ * Every listener returned is non-blocking and close-on-exec; one on a
+ * loopback address uses Reno congestion control.
  */
 #ifndef HERMIT_LISTEN_H
 #define HERMIT_LISTEN_H
@@ -39,6 +40,10 @@ int listen_gather(const char *const *addrs, const unsigned char *tls, unsigned n
  * name lookup: hermit binds numeric addresses only). Returns 0 or -1. */
 struct sockaddr_storage;
 int listen_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned *len);
+
+/* 1 when ss is a loopback address: 127.0.0.0/8, ::1, or 127.x mapped into
+ * IPv6. Its listeners use Reno congestion control (see listen.c). */
+int listen_is_loopback(const struct sockaddr_storage *ss);
 
 /* Writes the printable form of a peer or local address ("192.0.2.1",
  * "2001:db8::1"; IPv4-mapped IPv6 shown as IPv4) without the port. */

@@ -282,6 +282,61 @@ def listening_socket_on_stdin():
         sock.close()
 
 
+# ---------------------------------------------------------------- congestion control on loopback
+
+def default_congestion():
+    try:
+        with open("/proc/sys/net/ipv4/tcp_congestion_control") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def server_congestion(port):
+    """The congestion control of the server's side of the connections to
+    port, as ss(8) reports them."""
+    out = subprocess.run(["ss", "-tni", "state", "established", "( sport = :%d )" % port],
+                         capture_output=True, text=True, timeout=10).stdout
+    return set(re.findall(r"([a-z0-9_]+) wscale:", out)), out
+
+
+def needs_other_default():
+    if default_congestion() == "reno":
+        skip("this host's default congestion control is already reno: nothing to tell apart")
+
+
+@test
+def loopback_listener_connections_use_reno():
+    """A listener on a loopback address serves this host alone, where BBR's
+    pacing is pure cost (see listen.c): its connections run Reno, whatever
+    the host's default."""
+    needs_other_default()
+    if not have_tool("ss"):
+        skip("no ss(8)")
+    hosts = ["127.0.0.1"] + (["::1"] if have_ipv6() else [])
+    for host in hosts:
+        with Server(ROOT, host=host) as s, Conn(s.port, host) as c:
+            eq(c.request("GET", "/hello.txt").status, 200, "served on %s" % host)
+            got, out = server_congestion(s.port)
+            eq(got, {"reno"}, "congestion control of hermit's connection on %s (host default %s); ss: %r"
+               % (host, default_congestion(), out[:300]))
+
+
+@test
+def passed_loopback_listener_uses_reno():
+    """The same for a loopback socket passed in by systemd: hermit sets it
+    on the listening socket, which its connections inherit."""
+    needs_other_default()
+    sock = listening_socket()
+    try:
+        with activated([sock]):
+            check_serves(sock.getsockname()[1], what="passed socket")
+            cc = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0")
+            eq(cc, b"reno", "congestion control of the passed listening socket")
+    finally:
+        sock.close()
+
+
 # ---------------------------------------------------------------- --stdio
 
 def stdio_env(ip=None, port=None):
