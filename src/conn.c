@@ -523,8 +523,16 @@ write_failed(struct conn_ctx *ctx, struct conn *c)
  * on a busy host, so the connection's first SNDBUF_CHECKS flushes of a
  * file body ask again; that is one getsockopt per wakeup, against
  * sendfile calls of hundreds of KiB. When TCP_INFO cannot be read, the
- * kernel's sizing stays. */
+ * kernel's sizing stays; so it does through a loopback listener, whose
+ * connections run Reno (see listen.c): without pacing, a fixed buffer only
+ * costs more wakeups. */
 #define SNDBUF_CHECKS 16
+
+void
+conn_keep_kernel_sizing(struct conn *c)
+{
+	c->sndbuf_checks = SNDBUF_CHECKS;
+}
 
 static void
 size_send_buffer(struct conn *c)

@@ -92,6 +92,11 @@ struct conn *conn_open(struct conn_ctx *ctx, const struct transport *t, int rfd,
  * called between conn_open() and the first conn_event(). */
 void conn_expect_proxy(struct conn *c);
 
+/* c came through a loopback listener (listen.h): its socket keeps the
+ * kernel's sizing, with no fixed send buffer for a nearby client. Called
+ * between conn_open() and the first conn_event(). */
+void conn_keep_kernel_sizing(struct conn *c);
+
 /* Runs the state machine after readiness events on the connection. */
 void conn_event(struct conn_ctx *ctx, struct conn *c, uint32_t events);
 

@@ -21,10 +21,13 @@
 /* A listener on a loopback address serves this host alone (a reverse
  * proxy, a cache, a test), over a path with no bottleneck for a congestion
  * controller to find. BBR, the default of many hosts, paces every segment
- * with a timer of its own even there: over loopback that cost about a
- * quarter of the CPU of server and client together for large files (see
- * README, design notes). Reno paces nothing, and any process may choose
- * it. A controller set on the route still wins. */
+ * with a timer of its own even there; Reno paces nothing, and any process
+ * may choose it (a controller set on the route still wins). Without pacing,
+ * the kernel's own sizing of the socket is the cheapest way to send: an
+ * unsent limit then only wakes the worker more often for smaller writes.
+ * Over loopback, 10 MiB responses took about half the server CPU and a
+ * quarter less CPU of server and client together (see README, design
+ * notes). */
 #define LOOPBACK_CONGESTION "reno"
 
 int
@@ -41,15 +44,16 @@ listen_is_loopback(const struct sockaddr_storage *ss)
 	return 0;
 }
 
-/* Non-blocking, close-on-exec, TCP_NODELAY and TCP_NOTSENT_LOWAT, which
- * Linux copies to every accepted connection: responses leave in whole
- * writes, so Nagle's delay would only ever hold back the last segment; and
- * see SEND_LOWAT_BYTES. On a loopback address, LOOPBACK_CONGESTION too,
- * which accepted connections inherit the same way (set on a connection
- * already running BBR, it would leave the pacing on). These concern how
- * hermit sends, so they are set on sockets passed in too. */
+/* Non-blocking, close-on-exec and TCP_NODELAY, which Linux copies to every
+ * accepted connection: responses leave in whole writes, so Nagle's delay
+ * would only ever hold back the last segment. Then how much a connection
+ * may hold unsent (TCP_NOTSENT_LOWAT): SEND_LOWAT_BYTES, or on a loopback
+ * address the kernel's default with LOOPBACK_CONGESTION (set on a
+ * connection already running BBR, that would leave the pacing on; set
+ * here, every connection starts with it). These concern how hermit sends,
+ * so they are set on sockets passed in too. */
 static int
-set_flags(int fd)
+set_flags(int fd, struct listener *l)
 {
 	int fl = fcntl(fd, F_GETFL), on = 1, lowat = SEND_LOWAT_BYTES;
 	struct sockaddr_storage ss;
@@ -59,12 +63,16 @@ set_flags(int fd)
 		return -1;
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 		return -1;
+	l->loopback = getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    listen_is_loopback(&ss);
 	/* Not TCP (a Unix socket): these fail, and nothing is lost. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && listen_is_loopback(&ss))
+	if (l->loopback) {
+		lowat = 0;	/* the kernel's default: net.ipv4.tcp_notsent_lowat */
 		setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, LOOPBACK_CONGESTION,
 		    sizeof(LOOPBACK_CONGESTION) - 1);
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
 	return 0;
 }
 
@@ -182,7 +190,7 @@ bind_one(const char *addr, struct listener *l, char *why, size_t whysize)
 	if (ss.ss_family == AF_INET6)	/* "[::]:80" serves IPv4 too */
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1 || listen(fd, BACKLOG) == -1 ||
-	    set_flags(fd) == -1) {
+	    set_flags(fd, l) == -1) {
 		snprintf(why, whysize, "%s: %s", addr, strerror(errno));
 		close(fd);
 		return -1;
@@ -251,7 +259,7 @@ from_systemd(struct listener *ls, unsigned max, char *why, size_t whysize)
 	}
 	for (unsigned i = 0; i < n; i++) {
 		int fd = SD_LISTEN_FDS_START + (int)i, kind;
-		if (!is_listening_socket(fd) || set_flags(fd) == -1) {
+		if (!is_listening_socket(fd) || set_flags(fd, &ls[i]) == -1) {
 			snprintf(why, whysize, "LISTEN_FDS: fd %d is not a listening socket", fd);
 			return -1;
 		}
@@ -293,7 +301,7 @@ listen_gather(const char *const *addrs, const unsigned char *tls, unsigned naddr
 		return 0;
 	}
 	if (is_listening_socket(0)) {
-		if (set_flags(0) == -1) {
+		if (set_flags(0, &ls[0]) == -1) {
 			snprintf(why, whysize, "stdin: %s", strerror(errno));
 			return -1;
 		}

@@ -10,7 +10,8 @@
  * "http-proxy" or "https-proxy" expects a PROXY protocol header.
  * (One connection on stdin/stdout, --stdio, needs no listener; see main.)
  * Every listener returned is non-blocking and close-on-exec; one on a
- * loopback address uses Reno congestion control.
+ * loopback address uses Reno congestion control and the kernel's sizing of
+ * its connections' sockets (see listen.c).
  */
 #ifndef HERMIT_LISTEN_H
 #define HERMIT_LISTEN_H
@@ -29,6 +30,8 @@ struct listener {
 	int proxy;		/* a PROXY protocol header comes first: a systemd
 				   socket named "http-proxy" or "https-proxy"
 				   (main marks every listener for --proxy-protocol) */
+	int loopback;		/* on a loopback address: Reno, and the kernel
+				   sizes its connections' send buffers */
 };
 
 /* Fills ls[0..*n). addrs[i] speaks HTTPS when tls[i] is set. Returns 0, or
@@ -42,7 +45,7 @@ struct sockaddr_storage;
 int listen_parse_addr(const char *s, struct sockaddr_storage *ss, unsigned *len);
 
 /* 1 when ss is a loopback address: 127.0.0.0/8, ::1, or 127.x mapped into
- * IPv6. Its listeners use Reno congestion control (see listen.c). */
+ * IPv6 (see struct listener's loopback). */
 int listen_is_loopback(const struct sockaddr_storage *ss);
 
 /* Writes the printable form of a peer or local address ("192.0.2.1",

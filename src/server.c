@@ -35,6 +35,7 @@ struct lsock {
 	int own;		/* bound by hermit: closed as soon as every worker stops accepting */
 	const struct transport *transport;
 	int proxy;		/* a PROXY protocol header comes first */
+	int loopback;		/* see struct listener */
 };
 
 struct worker {
@@ -155,6 +156,8 @@ accept_batch(struct worker *w, const struct lsock *l)
 		}
 		if (l->proxy)
 			conn_expect_proxy(c);
+		if (l->loopback)
+			conn_keep_kernel_sizing(c);
 		taken[ntaken++] = c;
 	}
 	if (ntaken > 0)
@@ -368,6 +371,7 @@ server_prepare(const struct config *cfg, const struct listener *ls, unsigned nls
 		s->ls[i].own = ls[i].own;
 		s->ls[i].transport = ls[i].proto == LISTEN_HTTPS ? &transport_tls : &transport_plain;
 		s->ls[i].proxy = ls[i].proxy;
+		s->ls[i].loopback = ls[i].loopback;
 	}
 	s->nls = nls;
 	if ((s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {

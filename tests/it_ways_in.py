@@ -325,14 +325,20 @@ def loopback_listener_connections_use_reno():
 @test
 def passed_loopback_listener_uses_reno():
     """The same for a loopback socket passed in by systemd: hermit sets it
-    on the listening socket, which its connections inherit."""
+    on the listening socket, which its connections inherit, and clears a
+    limit on unsent data left on it (by an earlier hermit, say): the kernel
+    sizes these connections' sockets."""
     needs_other_default()
+    lowat = getattr(socket, "TCP_NOTSENT_LOWAT", 25)
     sock = listening_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, lowat, 512 * 1024)
     try:
         with activated([sock]):
             check_serves(sock.getsockname()[1], what="passed socket")
             cc = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0")
             eq(cc, b"reno", "congestion control of the passed listening socket")
+            eq(sock.getsockopt(socket.IPPROTO_TCP, lowat), 0,
+               "TCP_NOTSENT_LOWAT of the passed listening socket")
     finally:
         sock.close()
 
