@@ -28,6 +28,7 @@ struct conn {
 	unsigned char watched;		/* registered with epoll (a socket: once it had to wait) */
 	unsigned char out_watched;	/* EPOLLOUT asked for (after the first full send buffer) */
 	unsigned char sndbuf_checks;	/* see size_send_buffer */
+	unsigned char kernel_sizing;	/* see conn_keep_kernel_sizing */
 	unsigned char hup;		/* epoll saw the peer's end close: read to EOF */
 	unsigned char eof;		/* the client sent FIN */
 	unsigned char close_after;	/* close once the output is sent */

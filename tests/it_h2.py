@@ -1062,6 +1062,40 @@ def large_files_byte_exact():
             ok(f.read() == BIG, "curl %s: 10 MiB differs" % opt)
 
 
+@test(timeout=30)
+def slow_reader_holds_little_unsent_data_over_loopback():
+    """HTTP/2's streams share one socket, so what is queued there unsent
+    delays every other stream: an HTTP/2 connection keeps at most about
+    SEND_LOWAT_BYTES (512 KiB) unsent, even through a loopback listener,
+    where HTTP/1.x leaves the socket to the kernel (see it_limits)."""
+    if not have_tool("ss"):
+        skip("no ss(8)")
+    s = shared()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    sock.settimeout(10)
+    sock.connect(("127.0.0.1", s.port))
+    here = sock.getsockname()[1]
+    big = (1 << 31) - 1
+    c = H2(sock=sock, settings=[(S_ENABLE_PUSH, 0), (S_INITIAL_WINDOW_SIZE, big)],
+           window=big - 65535)
+    try:
+        c.request("/big.bin")
+        most = 0
+        for _ in range(20):
+            time.sleep(0.05)
+            sock.recv(256 * 1024)   # read slowly, below the frame parser
+            out = subprocess.run(["ss", "-tni", "state", "established",
+                                  "( sport = :%d and dport = :%d )" % (s.port, here)],
+                                 capture_output=True, text=True, timeout=10).stdout
+            m = re.search(r"notsent:(\d+)", out)
+            most = max(most, int(m.group(1)) if m else 0)
+        ok(0 < most <= 768 * 1024, "unsent bytes held for a slow HTTP/2 reader: at most %d" % most)
+    finally:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+
+
 @test(timeout=60)
 def interleaved_streams_byte_exact():
     """Streams marked incremental (RFC 9218 "i") are sent in turns, frame
