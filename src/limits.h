@@ -71,11 +71,13 @@
 #define H2_READ_AHEAD_WASTE_MAX 8
 
 /* A connection's socket holds at most about this much data not yet sent
- * (TCP_NOTSENT_LOWAT): a worker refills it as it drains, so the kernel
- * sends from the worker as it writes instead of from the client's
- * acknowledgements, and a slow client pins less kernel memory. Large
- * files went about 20% faster over loopback in our measurements; below
- * 256 KiB the worker wakes more often for little more. */
+ * (TCP_NOTSENT_LOWAT): a worker refills it as it drains, so a slow client
+ * pins less kernel memory, and under a pacing congestion control (BBR)
+ * the kernel sends from the worker as it writes instead of from the
+ * client's acknowledgements: large files went about 20% faster over
+ * loopback under BBR; below 256 KiB the worker wakes more often for little
+ * more. HTTP/1.x through a loopback listener goes without it (Reno there:
+ * see listen.c); HTTP/2 keeps it everywhere (see conn.c). */
 #define SEND_LOWAT_BYTES (512 * 1024)
 
 /* A file body with at least this much left after a sendfile call that
@@ -87,14 +89,16 @@
  * fewer requests/s) for no fewer segments worth having. */
 #define CORK_LEFT_BYTES (1024 * 1024)
 
-/* A connection whose least round trip is at most LOCAL_RTT_US (loopback,
- * a reverse proxy on the same host or rack) gets a fixed send buffer of
- * LOCAL_SNDBUF_BYTES (the kernel doubles it for its bookkeeping: 512 KiB
- * in all) once it sends a file body, instead of the up to 4 MiB that
- * autotuning grows it to. At 250 us, 512 KiB still covers 16 Gbit/s; what
- * autotuning adds there only sits queued, and sending it costs more: over
- * loopback a 10 MiB response took about a third less server CPU and went
- * faster. Farther clients keep autotuning, which their throughput needs. */
+/* A connection whose least round trip is at most LOCAL_RTT_US (a reverse
+ * proxy on the same host reaching a wildcard listener, or in the same
+ * rack) gets a fixed send buffer of LOCAL_SNDBUF_BYTES (the kernel doubles
+ * it for its bookkeeping: 512 KiB in all) once it sends a file body,
+ * instead of the up to 4 MiB that autotuning grows it to. At 250 us,
+ * 512 KiB still covers 16 Gbit/s; under BBR what autotuning adds there
+ * only sat queued, and sending it cost more: over loopback a 10 MiB
+ * response took about a third less server CPU and went faster. Farther
+ * clients keep autotuning, which their throughput needs; so do the
+ * connections of a loopback listener (see listen.c). */
 #define LOCAL_RTT_US 250
 #define LOCAL_SNDBUF_BYTES (256 * 1024)
 
