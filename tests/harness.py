@@ -39,7 +39,7 @@ __all__ = [
     "parse_responses", "make_tree", "write_file", "tempdir", "wait_for",
     "curl", "have_tool", "is_root", "nobody_ids", "raise_nofile",
     "ACCESS_RE", "sanitizer_report", "children", "memory_holds", "self_signed",
-    "rss_kib", "haproxy",
+    "rss_kib", "haproxy", "server_tcp_info", "server_notsent",
 ]
 
 BIN = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("./hermit")
@@ -168,6 +168,25 @@ def nobody_ids():
 
 def have_tool(name):
     return shutil.which(name) is not None
+
+
+def server_tcp_info(port, peer_port=None):
+    """What ss(8) -tni reports on the server's side of the established
+    connections on port (only the one from peer_port, when given)."""
+    filt = "( sport = :%d )" % port if peer_port is None else \
+        "( sport = :%d and dport = :%d )" % (port, peer_port)
+    return subprocess.run(["ss", "-tni", "state", "established", filt],
+                          capture_output=True, text=True, timeout=10).stdout
+
+
+def server_notsent(port, peer_port=None):
+    """The bytes queued but not yet sent in the server's side of the one
+    connection to port (from peer_port, when given), as ss(8) reports them
+    (0 when none)."""
+    out = server_tcp_info(port, peer_port)
+    m = re.search(r"notsent:(\d+)", out)
+    ok("ESTAB" in out or "Recv-Q" in out, "ss output: %r" % out[:200])
+    return int(m.group(1)) if m else 0
 
 
 # The key types the TLS suites make certificates for, as openssl req takes them.

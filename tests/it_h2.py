@@ -1085,11 +1085,7 @@ def slow_reader_holds_little_unsent_data_over_loopback():
         for _ in range(20):
             time.sleep(0.05)
             sock.recv(256 * 1024)   # read slowly, below the frame parser
-            out = subprocess.run(["ss", "-tni", "state", "established",
-                                  "( sport = :%d and dport = :%d )" % (s.port, here)],
-                                 capture_output=True, text=True, timeout=10).stdout
-            m = re.search(r"notsent:(\d+)", out)
-            most = max(most, int(m.group(1)) if m else 0)
+            most = max(most, server_notsent(s.port, here))
         ok(0 < most <= 768 * 1024, "unsent bytes held for a slow HTTP/2 reader: at most %d" % most)
     finally:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -176,16 +176,6 @@ def send_timeout_slow_but_steady_client_kept():
 
 # ---------------------------------------------------------------- connection and request limits
 
-def server_notsent(port):
-    """The bytes queued but not yet sent in the server's side of the one
-    connection to port, as ss(8) reports them (0 when none)."""
-    out = subprocess.run(["ss", "-tni", "state", "established", "( sport = :%d )" % port],
-                         capture_output=True, text=True, timeout=10).stdout
-    m = re.search(r"notsent:(\d+)", out)
-    ok("ESTAB" in out or "Recv-Q" in out, "ss output: %r" % out[:200])
-    return int(m.group(1)) if m else 0
-
-
 def kernel_wmem_max():
     with open("/proc/sys/net/ipv4/tcp_wmem") as f:
         return int(f.read().split()[2])

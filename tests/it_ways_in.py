@@ -295,8 +295,7 @@ def default_congestion():
 def server_congestion(port):
     """The congestion control of the server's side of the connections to
     port, as ss(8) reports them."""
-    out = subprocess.run(["ss", "-tni", "state", "established", "( sport = :%d )" % port],
-                         capture_output=True, text=True, timeout=10).stdout
+    out = server_tcp_info(port)
     return set(re.findall(r"([a-z0-9_]+) wscale:", out)), out
 
 
